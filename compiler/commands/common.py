@@ -1,0 +1,62 @@
+"""Options and helpers shared by `pipe run`, `pipe validate`, `pipe graph` and `pipe tune`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import UsageError
+
+
+def add_graph_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("graph", help="pipeline YAML file")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                        help="override a pipeline parameter (chunk_size=512) or a node parameter "
+                             "(retrieve.top_k=8); repeatable")
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=".pipe", metavar="PATH", help="run store folder (default: .pipe)")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Execution options shared by `pipe run` and `pipe tune`."""
+    add_store_option(parser)
+    parser.add_argument("--no-cache", action="store_true", help="run every node, ignoring memoized results")
+    parser.add_argument("--no-llm-cache", action="store_true", help="send every LLM request, ignoring the cache")
+    parser.add_argument("--max-usd", type=float, metavar="X", help="LLM budget in USD; the run stops cleanly")
+    parser.add_argument("--max-calls", type=int, metavar="N", help="budget of uncached LLM calls")
+    parser.add_argument("--llm-concurrency", type=int, metavar="N", help="concurrent LLM calls (all models)")
+    parser.add_argument("--llm-timeout", type=float, metavar="S", help="seconds per LLM request")
+
+
+def compile_graph(args: argparse.Namespace):
+    from ..compile import compile_file
+
+    path = Path(args.graph)
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    return compile_file(path, args.overrides)
+
+
+def settings_from_args(graph, args: argparse.Namespace):
+    """The graph's settings with command-line flags applied on top."""
+    settings = graph.spec.settings
+    llm = {}
+    if getattr(args, "max_usd", None) is not None:
+        llm["max_usd"] = args.max_usd
+    if getattr(args, "max_calls", None) is not None:
+        llm["max_calls"] = args.max_calls
+    if getattr(args, "llm_concurrency", None) is not None:
+        llm["concurrency"] = args.llm_concurrency
+    if getattr(args, "llm_timeout", None) is not None:
+        llm["timeout"] = args.llm_timeout
+    if llm:
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=llm)})
+    return settings
+
+
+def open_store(args: argparse.Namespace, readonly: bool = False):
+    from ..store import Store
+
+    return Store(args.store, readonly=readonly)

@@ -1,0 +1,49 @@
+"""`pipe runs`: list runs in the store, newest first."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from .common import add_store_option, open_store
+
+
+def add_arguments(parser):
+    add_store_option(parser)
+    parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def headline(metrics_json: str | None, n: int = 2) -> str:
+    if not metrics_json:
+        return ""
+    metrics = json.loads(metrics_json)
+    parts = []
+    for node, values in metrics.items():
+        for name, value in values.items():
+            parts.append(f"{name}={value:.3f}")
+    return " ".join(parts[:n])
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    store = open_store(args)
+    runs = store.list_runs(args.limit)
+    if args.json:
+        print(json.dumps(runs, indent=2, default=str))
+        return 0
+    if not runs:
+        print(f"no runs in {args.store}")
+        return 0
+    table = Table()
+    for col in ("run", "graph", "status", "started", "time", "cached", "metrics"):
+        table.add_column(col)
+    for r in runs:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started_at"]))
+        duration = f"{r['duration_s']:.2f}s" if r["duration_s"] is not None else "-"
+        table.add_row(r["id"], r["graph_name"], r["status"], started, duration,
+                      f"{r['nodes_cached']}/{r['nodes_total']}", headline(r["metrics_json"]))
+    Console().print(table)
+    return 0

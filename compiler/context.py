@@ -1,0 +1,105 @@
+"""What an op sees while it runs: its node, paths relative to the YAML file, progress, per-item rows, the LLM
+gateway. One `RunContext` per node execution; `Runtime` holds what the whole run shares."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from .spec import Settings
+    from .store import Store
+
+
+@dataclass
+class Runtime:
+    """Shared by every node of one run."""
+
+    run_id: str
+    base_dir: Path
+    store: "Store | None"
+    settings: "Settings"
+    use_llm_cache: bool = True
+    on_progress: Callable[[str, int, int | None], None] | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    _gateway: Any = None
+    _gateway_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def gateway(self) -> Any:
+        """The run's LLM gateway, created on first use (importing litellm is slow, so only when needed)."""
+        with self._gateway_lock:
+            if self._gateway is None:
+                from .llm.gateway import Gateway
+
+                self._gateway = Gateway(store=self.store, settings=self.settings.llm, run_id=self.run_id,
+                                        use_cache=self.use_llm_cache)
+            return self._gateway
+
+
+class RunContext:
+    """The `ctx` argument of `Op.run`."""
+
+    PROGRESS_INTERVAL_S = 0.5
+
+    def __init__(self, runtime: Runtime, node: str, cache_key: str = "", llm_cache: bool = True):
+        self.runtime = runtime
+        self.node = node
+        self.cache_key = cache_key
+        self.llm_cache = llm_cache
+        self.items: list[tuple[int, str | None, str]] = []
+        self.items_done = 0
+        self.items_total: int | None = None
+        self.log_lines: list[str] = []
+        self._last_progress_write = 0.0
+
+    # --- paths ----------------------------------------------------------------------------------------------
+    @property
+    def base_dir(self) -> Path:
+        return self.runtime.base_dir
+
+    def resolve_path(self, value: str | Path) -> Path:
+        """A path from a parameter, relative to the pipeline YAML file's folder (absolute paths unchanged)."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.runtime.base_dir / path)
+
+    # --- reporting ------------------------------------------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        return self.runtime.run_id
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the run is being stopped (Ctrl-C, budget): long loops should check it and return."""
+        return self.runtime.cancelled.is_set()
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        self.items_done = done
+        if total is not None:
+            self.items_total = total
+        if self.runtime.on_progress:
+            self.runtime.on_progress(self.node, done, self.items_total)
+        now = time.monotonic()
+        if self.runtime.store is not None and now - self._last_progress_write > self.PROGRESS_INTERVAL_S:
+            self._last_progress_write = now
+            self.runtime.store.update_node(self.run_id, self.node, items_done=done, items_total=self.items_total)
+
+    def record_items(self, rows: list[dict[str, Any]], id_key: str = "id") -> None:
+        """Per-example rows (question, hits, answer, gold, scores) that the TUI shows for this node's result."""
+        start = len(self.items)
+        for i, row in enumerate(rows):
+            item_id = row.get(id_key)
+            self.items.append((start + i, None if item_id is None else str(item_id),
+                               json.dumps(row, default=str, ensure_ascii=False)))
+
+    def log(self, message: str) -> None:
+        self.log_lines.append(message)
+
+    # --- services -------------------------------------------------------------------------------------------
+    @property
+    def llm(self) -> Any:
+        """The LLM gateway bound to this node (see compiler/llm/gateway.py)."""
+        return self.runtime.gateway().bind(node=self.node, cache=self.llm_cache, ctx=self)

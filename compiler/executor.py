@@ -1,0 +1,355 @@
+"""Run a compiled graph: memoized by content, concurrent where the DAG allows, resumable after failure.
+
+1. Every node's cache key is computed up front from the op (name, version, code hash), its parameters, the
+   content of files it reads, and the keys of its inputs: keys never depend on values, so a whole plan is known
+   before anything runs.
+2. Nodes whose key is stored are not run; their results are loaded only when a node that does run needs them
+   (or the run must report them).
+3. The remaining nodes run as soon as their inputs are ready: coroutine ops on the event loop, plain ops in
+   worker threads, `inline` ops directly. A failing node skips its dependents; independent branches go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context import RunContext, Runtime
+from .errors import BudgetExceeded, PipeError
+from .fingerprint import canonical_json, hash_value
+from .graph import CompiledGraph, CompiledNode, InputRef
+from .preview import preview_outputs, to_jsonable
+from .reporter import NullReporter, Reporter
+from .spec import Settings
+from .store import Store
+
+
+@dataclass
+class NodeResult:
+    name: str
+    op: str
+    key: str
+    status: str = "pending"  # pending | running | succeeded | cached | failed | skipped | interrupted
+    cache_hit: bool = False
+    duration_s: float = 0.0
+    error: str | None = None
+    items_done: int | None = None
+    items_total: int | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str  # succeeded | failed | interrupted | budget_exceeded
+    nodes: dict[str, NodeResult]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    duration_s: float = 0.0
+    error: str | None = None
+    llm_calls: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(1 for n in self.nodes.values() if n.cache_hit)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "duration_s": round(self.duration_s, 4),
+            "error": self.error,
+            "llm_calls": self.llm_calls,
+            "cost_usd": self.cost_usd,
+            "nodes": {
+                n.name: {"op": n.op, "status": n.status, "cache_hit": n.cache_hit, "duration_s": round(n.duration_s, 4),
+                         "error": n.error}
+                for n in self.nodes.values()
+            },
+            "metrics": self.metrics,
+            "outputs": to_jsonable(self.outputs),
+        }
+
+
+def compute_keys(graph: CompiledGraph, runtime: Runtime) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for name in graph.order:
+        node = graph.nodes[name]
+        op = node.op_cls(node.params)
+        ctx = RunContext(runtime, name)
+        inputs = {
+            port: [f"{keys[r.node]}:{r.port}" for r in ref] if isinstance(ref, list) else f"{keys[ref.node]}:{ref.port}"
+            for port, ref in node.inputs.items()
+        }
+        keys[name] = hash_value({
+            "op": node.op_name, "version": node.op_cls.version, "code": node.op_cls.code_version(),
+            "params": node.display_params, "inputs": inputs, "content": op.fingerprint(ctx),
+        })
+    return keys
+
+
+class Executor:
+    def __init__(self, graph: CompiledGraph, store: Store | None, *, use_cache: bool = True,
+                 force: list[str] | tuple[str, ...] = (), reporter: Reporter | None = None,
+                 run_id: str | None = None, use_llm_cache: bool = True, settings: Settings | None = None,
+                 study_id: str | None = None, trial_number: int | None = None):
+        self.graph = graph
+        self.store = store
+        self.use_cache = use_cache and store is not None
+        self.force = set(force)
+        self.reporter = reporter or NullReporter()
+        self.run_id = run_id or new_run_id()
+        self.settings = settings or graph.spec.settings
+        self.study_id, self.trial_number = study_id, trial_number
+        self.runtime = Runtime(run_id=self.run_id, base_dir=graph.base_dir, store=store, settings=self.settings,
+                               use_llm_cache=use_llm_cache, on_progress=self._on_progress)
+        self.results: dict[str, NodeResult] = {}
+        self._values: dict[str, dict[str, Any]] = {}
+        self._metrics: dict[str, dict[str, float]] = {}
+        self._stop_launching = False
+        self._status = "succeeded"
+        self._error: str | None = None
+
+    # --- entry points ---------------------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> RunResult:
+        started = time.perf_counter()
+        if self.store is not None:
+            self.store.add_secrets(self.graph.secrets)
+        keys = compute_keys(self.graph, self.runtime)
+        to_run = self._plan(keys)
+        self._record_start(keys)
+        self.reporter.run_started(self.graph, self.results)
+        try:
+            await self._execute(to_run)
+        except asyncio.CancelledError:
+            self._interrupt("interrupted by the user")
+            self._finish(started)
+            raise
+        return self._finish(started)
+
+    # --- planning -------------------------------------------------------------------------------------------
+    def _plan(self, keys: dict[str, str]) -> set[str]:
+        graph = self.graph
+        forced = graph.downstream_of(sorted(self.force)) if self.force else set()
+        cached = self.store.cached_keys(keys.values()) if self.use_cache else set()
+        to_run = set()
+        for name in graph.order:
+            node = graph.nodes[name]
+            result = NodeResult(name, node.op_name, keys[name])
+            self.results[name] = result
+            if node.cache and keys[name] in cached and name not in forced:
+                result.status, result.cache_hit = "cached", True
+            else:
+                to_run.add(name)
+        return to_run
+
+    def _record_start(self, keys: dict[str, str]) -> None:
+        if self.store is None:
+            return
+        self.store.create_run(self.run_id, self.graph.name, self.graph.file, self.graph.config,
+                              len(self.graph.nodes), self.study_id, self.trial_number)
+        self.store.add_nodes(self.run_id, [
+            (n, node.op_name, node.op_cls.version, keys[n], canonical_json(node.display_params))
+            for n, node in self.graph.nodes.items()
+        ])
+        cached = [n for n, r in self.results.items() if r.cache_hit]
+        if cached:
+            self.store.mark_cached(self.run_id, cached)
+
+    # --- execution ------------------------------------------------------------------------------------------
+    async def _execute(self, to_run: set[str]) -> None:
+        graph = self.graph
+        needed_cached = self._cached_values_needed(to_run)
+        if needed_cached:
+            await asyncio.gather(*(self._load_cached(n) for n in needed_cached))
+        waiting = {n: sum(1 for p in set(graph.dag.predecessors(n)) if p in to_run) for n in to_run}
+        limit = asyncio.Semaphore(self.settings.max_concurrent_nodes)
+        done_event = asyncio.Event()
+        pending = len(to_run)
+        tasks: set[asyncio.Task] = set()
+
+        def launch(name: str) -> None:
+            task = asyncio.ensure_future(run_one(name))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        async def run_one(name: str) -> None:
+            nonlocal pending
+            if not self._stop_launching and self._inputs_ok(name):
+                async with limit:
+                    await self._run_node(graph.nodes[name])
+            elif self.results[name].status == "pending":
+                self._mark(name, "skipped")
+            for child in graph.dag.successors(name):
+                if child in waiting:
+                    waiting[child] -= 1
+                    if waiting[child] == 0:
+                        launch(child)
+            pending -= 1
+            if pending == 0:
+                done_event.set()
+
+        if not to_run:
+            return
+        for name in graph.order:
+            if name in to_run and waiting[name] == 0:
+                launch(name)
+        try:
+            await done_event.wait()
+        except asyncio.CancelledError:
+            for t in list(tasks):
+                t.cancel()
+            raise
+
+    def _cached_values_needed(self, to_run: set[str]) -> list[str]:
+        graph = self.graph
+        needed = set()
+        for name in to_run:
+            needed |= {r.node for r in graph.nodes[name].upstream() if r.node not in to_run}
+        needed |= {r.node for r in graph.outputs.values() if r.node not in to_run}
+        for name, node in graph.nodes.items():
+            if name not in to_run and any(o.type == "Metrics" for o in node.op_cls.outputs.values()):
+                needed.add(name)
+        return sorted(needed)
+
+    async def _load_cached(self, name: str) -> None:
+        values = await asyncio.to_thread(self.store.load_result, self.results[name].key)
+        self._values[name] = values
+        self._record_metrics(self.graph.nodes[name], values)
+
+    def _inputs_ok(self, name: str) -> bool:
+        return all(r.node in self._values for r in self.graph.nodes[name].upstream())
+
+    def _gather_inputs(self, node: CompiledNode) -> dict[str, Any]:
+        def value(ref: InputRef) -> Any:
+            return self._values[ref.node][ref.port]
+
+        return {port: [value(r) for r in ref] if isinstance(ref, list) else value(ref)
+                for port, ref in node.inputs.items()}
+
+    async def _run_node(self, node: CompiledNode) -> bool:
+        result = self.results[node.name]
+        ctx = RunContext(self.runtime, node.name, result.key, llm_cache=node.cache)
+        result.status = "running"
+        self.reporter.node_started(node.name)
+        if self.store is not None:
+            self.store.update_node(self.run_id, node.name, status="running", started_at=time.time())
+        t0 = time.perf_counter()
+        try:
+            op = node.op_cls(node.params)
+            inputs = self._gather_inputs(node)
+            if node.op_cls.is_async():
+                outputs = await op.run(ctx, **inputs)
+            elif node.op_cls.inline:
+                outputs = op.run(ctx, **inputs)
+            else:
+                outputs = await asyncio.to_thread(op.run, ctx, **inputs)
+            self._check_outputs(node, outputs)
+            result.duration_s = time.perf_counter() - t0
+            await self._save(node, ctx, outputs)
+        except asyncio.CancelledError:
+            result.duration_s = time.perf_counter() - t0
+            self._mark(node.name, "interrupted", error="interrupted")
+            raise
+        except BudgetExceeded as exc:
+            result.duration_s = time.perf_counter() - t0
+            self._stop_launching = True
+            self._status, self._error = "budget_exceeded", str(exc)
+            self._mark(node.name, "failed", error=str(exc))
+            return False
+        except Exception as exc:  # an op failing is reported, never crashes the run
+            result.duration_s = time.perf_counter() - t0
+            message = str(exc) if isinstance(exc, PipeError) else f"{type(exc).__name__}: {exc}"
+            if self._status == "succeeded":
+                self._status = "failed"
+                self._error = f"node '{node.name}' (op {node.op_name}) failed: {message}"
+            self._mark(node.name, "failed", error=message)
+            return False
+        self._values[node.name] = outputs
+        result.items_done, result.items_total = ctx.items_done or None, ctx.items_total
+        self._mark(node.name, "succeeded")
+        return True
+
+    def _check_outputs(self, node: CompiledNode, outputs: Any) -> None:
+        expected = set(node.op_cls.outputs)
+        if not isinstance(outputs, dict) or set(outputs) != expected:
+            got = sorted(outputs) if isinstance(outputs, dict) else type(outputs).__name__
+            raise PipeError(f"op {node.op_name} returned {got}, expected a dict with outputs {sorted(expected)} "
+                            "(a bug in the op)")
+
+    async def _save(self, node: CompiledNode, ctx: RunContext, outputs: dict[str, Any]) -> None:
+        result = self.results[node.name]
+        self._record_metrics(node, outputs)
+        if self.store is None:
+            return
+        preview = preview_outputs(outputs)
+        size = None
+        if node.cache:
+            save = self.store.save_result
+            args = (result.key, node.op_name, node.name, outputs, preview, ctx.items)
+            size = save(*args) if node.op_cls.inline else await asyncio.to_thread(save, *args)
+        self.store.update_node(self.run_id, node.name, output_preview=preview, output_size=size,
+                               items_done=ctx.items_done or None, items_total=ctx.items_total)
+
+    def _record_metrics(self, node: CompiledNode, outputs: dict[str, Any]) -> None:
+        for port, spec in node.op_cls.outputs.items():
+            if spec.type == "Metrics" and isinstance(outputs.get(port), dict):
+                self.metrics_for(node.name, port, outputs[port])
+
+    def metrics_for(self, node: str, port: str, values: dict[str, Any]) -> None:
+        clean = {k: float(v) for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        self._metrics.setdefault(node if port == "metrics" else f"{node}.{port}", {}).update(clean)
+        if self.store is not None:
+            self.store.record_metrics(self.run_id, node, port, clean)
+
+    def _mark(self, name: str, status: str, error: str | None = None) -> None:
+        result = self.results[name]
+        result.status = status
+        result.error = error
+        self.reporter.node_finished(name, result)
+        if self.store is not None:
+            self.store.update_node(self.run_id, name, status=status, error=error, ended_at=time.time(),
+                                   duration_s=result.duration_s)
+
+    def _on_progress(self, node: str, done: int, total: int | None) -> None:
+        self.reporter.node_progress(node, done, total)
+
+    def _interrupt(self, reason: str) -> None:
+        self.runtime.cancelled.set()
+        self._status, self._error = "interrupted", reason
+        for name, r in self.results.items():
+            if r.status == "running":
+                self._mark(name, "interrupted", error=reason)
+            elif r.status == "pending":
+                self._mark(name, "skipped")
+
+    # --- finishing ------------------------------------------------------------------------------------------
+    def _finish(self, started: float) -> RunResult:
+        outputs = {}
+        for key, ref in self.graph.outputs.items():
+            if ref.node in self._values:
+                outputs[key] = self._values[ref.node][ref.port]
+        gateway = self.runtime._gateway
+        llm_calls = getattr(gateway, "calls_made", 0) if gateway else 0
+        cost = getattr(gateway, "cost_usd", 0.0) if gateway else 0.0
+        result = RunResult(self.run_id, self._status, self.results, outputs, self._metrics,
+                           time.perf_counter() - started, self._error, llm_calls, cost)
+        if self.store is not None:
+            self.store.finish_run(
+                self.run_id, self._status, self._error,
+                nodes_cached=result.cache_hits,
+                nodes_failed=sum(1 for r in self.results.values() if r.status == "failed"),
+                llm_calls=llm_calls, cost_usd=cost, metrics=self._metrics, outputs=to_jsonable(outputs, limit=50),
+            )
+        self.reporter.run_finished(result)
+        return result
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]

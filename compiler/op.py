@@ -1,0 +1,134 @@
+"""What an op is: typed input/output ports, a pydantic parameter model, and a `run` method.
+
+    class Chunk(Op):
+        '''Split documents into chunks of `size` tokens.'''
+        name = "chunk.tokens"
+        version = "1"
+
+        class Params(OpParams):
+            size: int = 200
+
+        inputs = {"documents": In("Documents")}
+        outputs = {"chunks": Out("Chunks")}
+
+        def run(self, ctx, documents):
+            return {"chunks": [...]}
+
+`run` may be a coroutine function (for I/O-bound ops such as LLM calls); a plain function runs in a worker
+thread so that independent nodes progress concurrently. Ops with `inline = True` are trivial and run on the
+event loop directly (no thread hop). An op's result is a dict with exactly its output port names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .port_types import get_type
+
+
+class OpParams(BaseModel):
+    """Base of every op's parameter model: unknown parameters are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _PathMarker:
+    """Marks a parameter as a file or folder path, resolved relative to the YAML file and fingerprinted by
+    content for memoization."""
+
+
+# Use `path: PathParam` in a Params model for files the op reads.
+PathParam = Annotated[str, _PathMarker()]
+
+
+def path_fields(params_model: type[BaseModel]) -> list[str]:
+    out = []
+    for name, field in params_model.model_fields.items():
+        if any(isinstance(m, _PathMarker) for m in field.metadata):
+            out.append(name)
+    return out
+
+
+@dataclass(frozen=True)
+class In:
+    type: str = "Any"
+    doc: str = ""
+    required: bool = True
+    # A `many` input takes a list of references and receives a list of values (fan-in).
+    many: bool = False
+
+    def __post_init__(self):
+        get_type(self.type)  # fail early on an undeclared type
+
+
+@dataclass(frozen=True)
+class Out:
+    type: str = "Any"
+    doc: str = ""
+
+    def __post_init__(self):
+        get_type(self.type)
+
+
+class Op:
+    """Base class for ops. Subclasses set the class attributes below and implement `run`."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    Params: ClassVar[type[OpParams]] = OpParams
+    inputs: ClassVar[dict[str, In]] = {}
+    outputs: ClassVar[dict[str, Out]] = {}
+    # Trivial ops run on the event loop instead of a worker thread.
+    inline: ClassVar[bool] = False
+    # Ops whose output must never be memoized (e.g. they read a clock). Rare.
+    cacheable: ClassVar[bool] = True
+
+    def __init__(self, params: OpParams):
+        self.params = params
+
+    def run(self, ctx: Any, **inputs: Any) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fingerprint(self, ctx: Any) -> Any:
+        """Extra content that identifies this op's result beyond params and inputs (e.g. files it reads).
+
+        The default hashes the content of every `PathParam` parameter. Override to add more."""
+        from .fingerprint import fingerprint_path
+
+        out = {}
+        for field in path_fields(type(self.params)):
+            value = getattr(self.params, field)
+            if value:
+                out[field] = fingerprint_path(ctx.resolve_path(value))
+        return out or None
+
+    # --- helpers for the compiler and docs -------------------------------------------------------
+    @classmethod
+    def is_async(cls) -> bool:
+        return inspect.iscoroutinefunction(cls.run)
+
+    @classmethod
+    def code_version(cls) -> str:
+        """Hash of the source file defining the op: editing an op's code invalidates its cached results."""
+        cached = cls.__dict__.get("_code_version")
+        if cached:
+            return cached
+        module = sys.modules.get(cls.__module__)
+        file = getattr(module, "__file__", None)
+        try:
+            digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16] if file else "unknown"
+        except OSError:
+            digest = "unknown"
+        cls._code_version = digest
+        return digest
+
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "").strip()

@@ -1,0 +1,74 @@
+"""The shape of a pipeline YAML file, as pydantic models (unknown keys are errors).
+
+    pipeline: rag-offline          # a name for runs and the TUI
+    description: ...
+    params:                        # pipeline parameters, referenced as ${name}, overridable with --set
+      chunk_size: 200
+    settings:                      # run settings (LLM gateway limits and budgets, concurrency)
+      llm: {max_usd: 1.0}
+    nodes:
+      chunk:
+        op: chunk.tokens
+        inputs: {documents: load}  # `node` or `node.port`; a list for fan-in ports
+        params: {size: "${chunk_size}"}
+    outputs:                       # named results printed by `pipe run --json`
+      f1: evaluate.metrics
+    tune: {...}                    # search space and objective for `pipe tune`
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LLMSettings(_Strict):
+    """Limits and budgets of the LLM gateway. Command-line flags override them."""
+
+    max_usd: float | None = Field(None, ge=0, description="stop the run when this much USD was spent")
+    max_calls: int | None = Field(None, ge=0, description="stop the run after this many (uncached) calls")
+    concurrency: int = Field(16, ge=1, description="concurrent calls across all models")
+    per_model_concurrency: dict[str, int] = Field(default_factory=dict, description="limit per model string")
+    timeout: float = Field(60.0, gt=0, description="seconds per request")
+    retries: int = Field(3, ge=0, description="retries on rate limit, timeout, connection and 5xx errors")
+    cache: bool = Field(True, description="cache responses by request hash")
+
+
+class Settings(_Strict):
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    max_concurrent_nodes: int = Field(8, ge=1, description="nodes running at the same time")
+
+
+class NodeSpec(_Strict):
+    op: str
+    description: str = ""
+    inputs: dict[str, str | list[str]] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    cache: bool = True
+
+
+class PipelineSpec(_Strict):
+    pipeline: str = ""
+    description: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=Settings)
+    nodes: dict[str, NodeSpec]
+    outputs: dict[str, str] = Field(default_factory=dict)
+    tune: dict[str, Any] | None = None
+
+
+def spec_to_data(spec: PipelineSpec) -> dict[str, Any]:
+    """Plain data of a spec, leaving out what equals the defaults, in the file's natural key order."""
+    data = spec.model_dump(exclude_defaults=True)
+    order = ["pipeline", "description", "params", "settings", "nodes", "outputs", "tune"]
+    return {k: data[k] for k in order if k in data}
+
+
+def spec_to_yaml(spec: PipelineSpec) -> str:
+    return yaml.safe_dump(spec_to_data(spec), sort_keys=False, allow_unicode=True, width=100)
