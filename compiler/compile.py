@@ -230,26 +230,30 @@ def _compile_node(name: str, spec: NodeSpec, resolver: Resolver, base_dir: Path,
         out.add(str(exc), ("nodes", name, "op"), name)
         return None
     raw_params: dict[str, Any] = {}
-    failed = False
+    unresolved: set[str] = set()
     for key, value in spec.params.items():
         try:
             raw_params[key] = resolver.resolve(value)
         except InterpolationError as exc:
             out.add(str(exc), ("nodes", name, "params", key), name, exc.fix)
-            failed = True
-    if failed:
-        return None
+            unresolved.add(key)
+    params = None
     try:
         params = op_cls.Params.model_validate(raw_params)
     except ValidationError as exc:
-        out.pydantic(exc, ("nodes", name, "params"), name, op_cls.Params.model_fields)
-        return None
-    for field in path_fields(op_cls.Params):
-        value = getattr(params, field)
-        if value and not (base_dir / value).exists():
-            out.add(f"parameter '{field}': path '{value}' does not exist (relative to {base_dir})",
-                    ("nodes", name, "params", field), name, "check the path or pass --set with the right one")
-    display = redact(params.model_dump(mode="json"), resolver.secrets)
+        # A parameter whose reference did not resolve is reported once, not again as 'missing'.
+        errors = [e for e in exc.errors() if not (e["type"] == "missing" and e["loc"][0] in unresolved)]
+        if errors:
+            out.pydantic(ValidationError.from_exception_data(exc.title, errors), ("nodes", name, "params"), name,
+                         op_cls.Params.model_fields)
+    if params is not None:
+        for field in path_fields(op_cls.Params):
+            value = getattr(params, field)
+            if value and not (base_dir / value).expanduser().exists():
+                out.add(f"parameter '{field}': path '{value}' does not exist (relative to {base_dir})",
+                        ("nodes", name, "params", field), name, "check the path or pass --set with the right one")
+    display = redact(params.model_dump(mode="json"), resolver.secrets) if params is not None else {}
+    # A node with invalid params is still returned (params=None) so its inputs and edges are checked too.
     return CompiledNode(name=name, op_name=spec.op, op_cls=op_cls, params=params, display_params=display,
                         inputs={}, cache=spec.cache and op_cls.cacheable, location=out.src.key_loc("nodes", name))
 
