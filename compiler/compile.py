@@ -252,6 +252,13 @@ def _compile_node(name: str, spec: NodeSpec, resolver: Resolver, base_dir: Path,
             if value and not (base_dir / value).expanduser().exists():
                 out.add(f"parameter '{field}': path '{value}' does not exist (relative to {base_dir})",
                         ("nodes", name, "params", field), name, "check the path or pass --set with the right one")
+        try:
+            problems = op_cls(params).validate(base_dir)
+        except Exception as exc:  # a buggy check must not hide the other errors
+            problems = [(None, f"op {spec.op} could not check its parameters: {exc}", None)]
+        for field, message, fix in problems:
+            path = ("nodes", name, "params", field) if field else ("nodes", name)
+            out.add(message, path, name, fix)
     display = redact(params.model_dump(mode="json"), resolver.secrets) if params is not None else {}
     # A node with invalid params is still returned (params=None) so its inputs and edges are checked too.
     return CompiledNode(name=name, op_name=spec.op, op_cls=op_cls, params=params, display_params=display,

@@ -96,6 +96,13 @@ class Op:
     def run(self, ctx: Any, **inputs: Any) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def validate(self, base_dir: Path) -> list[tuple[str | None, str, str | None]]:
+        """Compile-time checks beyond the parameter model (e.g. a prompt template's variables).
+
+        Returns (parameter name or None, message, fix or None) for each problem; called only when the
+        parameters themselves are valid. Must be fast and must not call any external service."""
+        return []
+
     def fingerprint(self, ctx: Any) -> Any:
         """Extra content that identifies this op's result beyond params and inputs (e.g. files it reads).
 
