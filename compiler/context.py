@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .spec import Settings
@@ -21,8 +22,8 @@ class Runtime:
 
     run_id: str
     base_dir: Path
-    store: "Store | None"
-    settings: "Settings"
+    store: Store | None
+    settings: Settings
     use_llm_cache: bool = True
     on_progress: Callable[[str, int, int | None], None] | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)

@@ -7,8 +7,8 @@ exit code. A `CompileError` holds every `Diagnostic` found in one pass, so the u
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 @dataclass(frozen=True)

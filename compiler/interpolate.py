@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ class Resolver:
             if m.group(1):  # escaped: $${x} -> ${x}
                 return "${" + m.group(2) + "}"
             value = self._lookup(m.group(2), reveal)
-            return value if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True).strip()
+            return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
         return _REF.sub(substitute, text)
 

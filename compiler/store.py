@@ -17,8 +17,9 @@ import pickle
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import StoreError
 from .interpolate import redact
@@ -104,7 +105,7 @@ class Store:
         with self._lock:
             cur = self.db.execute(sql, tuple(args))
             cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, row)) for row in cur.fetchall()]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     def add_secrets(self, secrets: dict[str, str]) -> None:
         self.secrets.update(secrets)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pydantic import Field
-
 from pipec.compiler.op import In, Op, OpParams, Out
+from pydantic import Field
 
 
 class Value(Op):

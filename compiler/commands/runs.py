@@ -19,7 +19,7 @@ def headline(metrics_json: str | None, n: int = 2) -> str:
         return ""
     metrics = json.loads(metrics_json)
     parts = []
-    for node, values in metrics.items():
+    for values in metrics.values():
         for name, value in values.items():
             parts.append(f"{name}={value:.3f}")
     return " ".join(parts[:n])
