@@ -155,12 +155,10 @@ class Executor:
         self.store.create_run(self.run_id, self.graph.name, self.graph.file, self.graph.config,
                               len(self.graph.nodes), self.study_id, self.trial_number)
         self.store.add_nodes(self.run_id, [
-            (n, node.op_name, node.op_cls.version, keys[n], canonical_json(node.display_params))
+            (n, node.op_name, node.op_cls.version, keys[n], canonical_json(node.display_params),
+             self.results[n].cache_hit)
             for n, node in self.graph.nodes.items()
         ])
-        cached = [n for n, r in self.results.items() if r.cache_hit]
-        if cached:
-            self.store.mark_cached(self.run_id, cached)
 
     # --- execution ------------------------------------------------------------------------------------------
     async def _execute(self, to_run: set[str]) -> None:
@@ -316,6 +314,8 @@ class Executor:
         if self.store is not None:
             self.store.update_node(self.run_id, name, status=status, error=error, ended_at=time.time(),
                                    duration_s=result.duration_s)
+            if status in ("failed", "interrupted"):
+                self.store.flush()  # failures are durable at once
 
     def _on_progress(self, node: str, done: int, total: int | None) -> None:
         self.reporter.node_progress(node, done, total)

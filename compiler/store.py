@@ -39,6 +39,9 @@ class Store:
         self.readonly = readonly
         self.secrets: dict[str, str] = {}
         self._lock = threading.RLock()
+        self._pending_nodes: dict[tuple[str, str], dict[str, Any]] = {}
+        self._pending_results: list[tuple[tuple, list[tuple]]] = []
+        self._last_flush = 0.0
         if readonly:
             if not (self.root / "store.db").exists():
                 raise StoreError(f"no run store at {self.root} (run 'pipe run' first or pass --store)")
@@ -95,6 +98,8 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            if not self.readonly:
+                self.flush()
             self.db.close()
 
     def execute(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
@@ -124,6 +129,7 @@ class Store:
         )
 
     def finish_run(self, run_id: str, status: str, error: str | None = None, **totals: Any) -> None:
+        self.flush()
         started = self.execute("SELECT started_at FROM runs WHERE id=?", (run_id,)).fetchone()
         now = time.time()
         fields = {"status": status, "ended_at": now, "duration_s": now - started[0] if started else None,
@@ -154,40 +160,60 @@ class Store:
         return self.query("SELECT node, port, name, value FROM metrics WHERE run_id=? ORDER BY node, name",
                           (run_id,))
 
-    # --- nodes ----------------------------------------------------------------------------------------------
-    def add_nodes(self, run_id: str, rows: list[tuple[str, str, str, str, str]]) -> None:
-        """rows: (node, op, op_version, cache_key, params_json) for every node of the run, all pending."""
+    # --- nodes ---------------------------------------------------------------------------------------------
+    # Node status changes and small results are written behind: buffered, then flushed in one transaction
+    # at most every FLUSH_INTERVAL_S (and always at the end of a run, on failure and on interrupt). Readers
+    # such as the TUI see them a few milliseconds late; a kill -9 loses at most that window of results.
+    FLUSH_INTERVAL_S = 0.05
+
+    def add_nodes(self, run_id: str, rows: list[tuple[str, str, str, str, str, bool]]) -> None:
+        """rows: (node, op, op_version, cache_key, params_json, cached) for every node of the run."""
         with self._lock:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "INSERT INTO node_runs (run_id, node, op, op_version, cache_key, status, params_json)"
-                " VALUES (?,?,?,?,?,'pending',?)",
-                [(run_id, n, op, v, key, self.redact(p)) for n, op, v, key, p in rows],
+                "INSERT INTO node_runs (run_id, node, op, op_version, cache_key, status, cache_hit, duration_s,"
+                " params_json) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(run_id, n, op, v, key, "cached" if hit else "pending", int(hit), 0 if hit else None,
+                  self.redact(p)) for n, op, v, key, p, hit in rows],
             )
+            # Cached nodes show the preview and size of the result they reuse.
+            self.db.execute(
+                "UPDATE node_runs SET output_preview=c.preview, output_size=c.size_bytes FROM cache_entries c"
+                " WHERE node_runs.run_id=? AND node_runs.cache_hit=1 AND c.key=node_runs.cache_key", (run_id,))
             self.db.execute("COMMIT")
 
     def update_node(self, run_id: str, node: str, **fields: Any) -> None:
-        if "error" in fields and fields["error"]:
-            fields["error"] = self.redact(fields["error"])
-        if "output_preview" in fields and fields["output_preview"]:
-            fields["output_preview"] = self.redact(fields["output_preview"])
-        sets = ", ".join(f"{k}=?" for k in fields)
-        self.execute(f"UPDATE node_runs SET {sets} WHERE run_id=? AND node=?", (*fields.values(), run_id, node))
-
-    def update_nodes(self, run_id: str, nodes: Iterable[str], **fields: Any) -> None:
-        sets = ", ".join(f"{k}=?" for k in fields)
+        """Buffer a change of a node's row; successive changes of one node merge into one UPDATE."""
+        for key in ("error", "output_preview"):
+            if fields.get(key):
+                fields[key] = self.redact(fields[key])
         with self._lock:
-            self.db.executemany(f"UPDATE node_runs SET {sets} WHERE run_id=? AND node=?",
-                                [(*fields.values(), run_id, n) for n in nodes])
+            self._pending_nodes.setdefault((run_id, node), {}).update(fields)
+        self.flush(due_only=True)
 
-    def mark_cached(self, run_id: str, nodes: Iterable[str]) -> None:
-        """Mark nodes served from the cache, copying the cached result's preview and size."""
+    def flush(self, due_only: bool = False) -> None:
+        """Write buffered node changes and results in one transaction (when due, or now)."""
+        now = time.monotonic()
         with self._lock:
-            self.db.executemany(
-                "UPDATE node_runs SET status='cached', cache_hit=1, duration_s=0,"
-                " output_preview=(SELECT preview FROM cache_entries WHERE key=node_runs.cache_key),"
-                " output_size=(SELECT size_bytes FROM cache_entries WHERE key=node_runs.cache_key)"
-                " WHERE run_id=? AND node=?", [(run_id, n) for n in nodes])
+            if due_only and now - self._last_flush < self.FLUSH_INTERVAL_S:
+                return
+            self._last_flush = now
+            if not self._pending_nodes and not self._pending_results:
+                return
+            nodes, self._pending_nodes = self._pending_nodes, {}
+            results, self._pending_results = self._pending_results, []
+            self.db.execute("BEGIN")
+            try:
+                for entry, items in results:
+                    self._insert_result(entry, items)
+                for (run_id, node), fields in nodes.items():
+                    sets = ", ".join(f"{k}=?" for k in fields)
+                    self.db.execute(f"UPDATE node_runs SET {sets} WHERE run_id=? AND node=?",
+                                    (*fields.values(), run_id, node))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
 
     # --- memoized results -----------------------------------------------------------------------------------
     def cached_keys(self, keys: Iterable[str]) -> set[str]:
@@ -197,9 +223,16 @@ class Store:
             chunk = keys[i:i + 500]
             marks = ",".join("?" * len(chunk))
             found |= {r[0] for r in self.execute(f"SELECT key FROM cache_entries WHERE key IN ({marks})", chunk)}
+        wanted = set(keys)
+        with self._lock:
+            found |= {entry[0] for entry, _ in self._pending_results if entry[0] in wanted}
         return found
 
     def load_result(self, key: str) -> dict[str, Any]:
+        with self._lock:
+            for entry, _ in self._pending_results:
+                if entry[0] == key:
+                    return pickle.loads(entry[7])
         row = self.execute("SELECT artifact, blob FROM cache_entries WHERE key=?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
@@ -211,7 +244,7 @@ class Store:
 
     def save_result(self, key: str, op: str, node: str, outputs: dict[str, Any], preview: str,
                     items: list[tuple[int, str | None, str]] | None = None) -> int:
-        """Persist a node result (and its per-item rows) atomically; returns its size in bytes."""
+        """Persist a node result and its per-item rows (written behind, atomically); returns its size."""
         blob = pickle.dumps(outputs, protocol=pickle.HIGHEST_PROTOCOL)
         artifact = None
         if len(blob) > INLINE_LIMIT:
@@ -220,26 +253,22 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
             tmp.write_bytes(blob)
-            os.replace(tmp, path)  # the entry below only ever points at a complete file
+            os.replace(tmp, path)  # the entry only ever points at a complete file
         now = time.time()
+        entry = (key, op, node, now, now, len(blob), artifact, None if artifact else blob, self.redact(preview))
+        rows = [(key, i, item_id, self.redact(data)) for i, item_id, data in items or []]
         with self._lock:
-            self.db.execute("BEGIN")
-            try:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO cache_entries (key, op, node, created_at, last_used_at, size_bytes,"
-                    " artifact, blob, preview) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (key, op, node, now, now, len(blob), artifact, None if artifact else blob,
-                     self.redact(preview)),
-                )
-                if items:
-                    self.db.execute("DELETE FROM items WHERE cache_key=?", (key,))
-                    self.db.executemany("INSERT INTO items (cache_key, idx, item_id, data_json) VALUES (?,?,?,?)",
-                                        [(key, i, item_id, self.redact(data)) for i, item_id, data in items])
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+            self._pending_results.append((entry, rows))
+        self.flush(due_only=True)
         return len(blob)
+
+    def _insert_result(self, entry: tuple, items: list[tuple]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO cache_entries (key, op, node, created_at, last_used_at, size_bytes,"
+            " artifact, blob, preview) VALUES (?,?,?,?,?,?,?,?,?)", entry)
+        if items:
+            self.db.execute("DELETE FROM items WHERE cache_key=?", (entry[0],))
+            self.db.executemany("INSERT INTO items (cache_key, idx, item_id, data_json) VALUES (?,?,?,?)", items)
 
     def record_metrics(self, run_id: str, node: str, port: str, values: dict[str, Any]) -> None:
         rows = [(run_id, node, port, str(k), float(v)) for k, v in values.items()
