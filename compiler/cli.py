@@ -76,6 +76,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not bad input: one line, the traceback on request
+        import os
+        import sqlite3
+
+        if isinstance(exc, sqlite3.Error):
+            print(f"error: run store: {exc} (is another process holding it? see --store)", file=sys.stderr)
+            return 2
+        if os.environ.get("PIPEC_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (set PIPEC_DEBUG=1 for the traceback and please "
+              "report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

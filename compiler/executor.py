@@ -152,6 +152,7 @@ class Executor:
     def _record_start(self, keys: dict[str, str]) -> None:
         if self.store is None:
             return
+        self.store.reap_dead_runs()
         self.store.create_run(self.run_id, self.graph.name, self.graph.file, self.graph.config,
                               len(self.graph.nodes), self.study_id, self.trial_number)
         self.store.add_nodes(self.run_id, [

@@ -33,6 +33,18 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Store:
     def __init__(self, root: str | Path = DEFAULT_STORE, readonly: bool = False):
         self.root = Path(root)
@@ -127,6 +139,16 @@ class Store:
             (run_id, graph_name, graph_file, self.redact(_json(config)), "running", time.time(), nodes_total,
              study_id, trial_number, os.getpid()),
         )
+
+    def reap_dead_runs(self) -> int:
+        """Mark runs left 'running' by a process that no longer exists (killed) as interrupted."""
+        dead = [r["id"] for r in self.query("SELECT id, pid FROM runs WHERE status='running'")
+                if r["pid"] and not _pid_alive(r["pid"])]
+        for run_id in dead:
+            self.execute("UPDATE runs SET status='interrupted', error=? WHERE id=?",
+                         ("the process ended without finishing the run (killed?)", run_id))
+            self.execute("UPDATE node_runs SET status='interrupted' WHERE run_id=? AND status='running'", (run_id,))
+        return len(dead)
 
     def finish_run(self, run_id: str, status: str, error: str | None = None, **totals: Any) -> None:
         self.flush()

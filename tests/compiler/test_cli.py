@@ -113,3 +113,23 @@ def test_ctrl_c_marks_the_run_interrupted_and_keeps_finished_nodes(tmp_path):
     statuses = dict(db.execute("SELECT node, status FROM node_runs"))
     assert statuses == {"quick": "succeeded", "slow": "interrupted"}
     assert db.execute("SELECT COUNT(*) FROM cache_entries").fetchone()[0] == 1
+
+
+def test_a_killed_run_is_marked_interrupted_by_the_next_run(tmp_path):
+    graph = tmp_path / "g.yaml"
+    graph.write_text("nodes:\n  slow: {op: core.sleep, params: {seconds: 30, steps: 300}}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "pipec.compiler.cli", "run", str(graph), "-q"], cwd=tmp_path)
+    db_path = tmp_path / ".pipe" / "store.db"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            if sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM runs").fetchone()[0]:
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    pipe("run", graph, "-q", "--set", "slow.seconds=0", cwd=tmp_path)
+    statuses = sorted(r[0] for r in sqlite3.connect(db_path).execute("SELECT status FROM runs"))
+    assert statuses == ["interrupted", "succeeded"]
