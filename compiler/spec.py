@@ -37,6 +37,7 @@ class LLMSettings(_Strict):
     per_model_concurrency: dict[str, int] = Field(default_factory=dict, description="limit per model string")
     timeout: float = Field(60.0, gt=0, description="seconds per request")
     retries: int = Field(3, ge=0, description="retries on rate limit, timeout, connection and 5xx errors")
+    backoff_s: float = Field(1.0, ge=0, description="first retry delay; doubles per retry (with jitter)")
     cache: bool = Field(True, description="cache responses by request hash")
 
 

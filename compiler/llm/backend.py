@@ -7,6 +7,7 @@ litellm's custom provider map, so they go through exactly the same path as remot
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Any
@@ -33,6 +34,8 @@ def get_litellm() -> Any:
             import litellm
 
             litellm.suppress_debug_info = True
+            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+                logging.getLogger(name).setLevel(logging.ERROR)
             litellm.set_verbose = False
             litellm.telemetry = False
             litellm.drop_params = False

@@ -52,6 +52,7 @@ def short_message(exc: BaseException, limit: int = 240) -> str:
     text = str(exc).strip() or type(exc).__name__
     text = re.sub(r"^(litellm\.)?\w+(Error|Exception|Timeout)?:\s*", "", text.splitlines()[0] if text else "")
     text = re.sub(r"^(litellm\.)?\w+(Error|Exception):\s*", "", text)
+    text = re.sub(r"\s*ssl:<[^>]*>", "", text)
     return text[:limit] + ("..." if len(text) > limit else "")
 
 

@@ -1,0 +1,310 @@
+"""The LLM gateway: the one way ops call language models and remote embedding models.
+
+    bound = ctx.llm                                    # the run's gateway, bound to this node
+    resp = await bound.complete("openai/gpt-4o-mini", "Say hi", item=q.id, temperature=0)
+    resp.text, resp.cost_usd, resp.cache_hit
+    res = await bound.structured(model, messages, schema=Person, item=q.id)   # res.value or res.error
+    vecs = await bound.embed("openai/text-embedding-3-small", texts)         # float32 (n, d)
+    bound.complete_sync(...)                           # the same from a plain `def run` (worker thread)
+
+Every call: request hash -> response cache (store) -> in-flight deduplication -> budget -> concurrency slot
+(per model, then global) -> litellm with `timeout` and `max_retries=0` -> our retries with backoff -> cost from
+litellm's price map (unknown = None) -> call log. All of it runs on one background event loop (loop.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..spec import LLMSettings
+from . import loop
+from .callstore import CallStore
+from .errors import LLMError, LLMItemError
+from .failures import backoff_delay, is_retryable, missing_key_error, to_gateway_error
+from .limits import Budget, Limits
+from .requests import Messages, loggable_params, normalize_messages, request_hash
+from .structured import (
+    corrective_messages,
+    parse_structured,
+    response_format,
+    supports_schema,
+    with_instruction,
+)
+from .types import LLMResponse, StructuredResult
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ..store import Store
+
+EMBED_BATCH = 256
+
+
+class Gateway:
+    """One per run (created by `Runtime.gateway()`); safe to use from any thread or event loop."""
+
+    def __init__(self, store: Store | None = None, settings: LLMSettings | None = None, run_id: str | None = None,
+                 use_cache: bool = True):
+        self.settings = settings or LLMSettings()
+        self.run_id = run_id
+        self.use_cache = use_cache and self.settings.cache
+        self.records = CallStore(store, run_id)
+        self.budget = Budget(self.settings.max_usd, self.settings.max_calls)
+        self.limits = Limits(self.settings.concurrency, self.settings.per_model_concurrency)
+        self.cache_hits = 0
+        self.errors = 0
+        self._inflight: dict[str, asyncio.Future] = {}
+        self._checked_models: set[str] = set()
+        self._secret_params_seen: set[str] = set()
+        loop.gateway_loop()
+
+    # --- totals read by the executor -------------------------------------------------------------------------
+    @property
+    def calls_made(self) -> int:
+        """Requests sent to a provider (cache hits and deduplicated requests not counted)."""
+        return self.budget.calls
+
+    @property
+    def cost_usd(self) -> float:
+        return self.budget.cost_usd
+
+    def bind(self, node: str | None = None, cache: bool = True, ctx: Any = None) -> BoundGateway:
+        return BoundGateway(self, node, cache, ctx)
+
+    # --- the call path (runs on the gateway loop) ------------------------------------------------------------
+    async def _complete(self, node: str | None, item: Any, model: str, messages: Messages, params: dict[str, Any],
+                        use_cache: bool) -> LLMResponse:
+        use_cache = use_cache and self.use_cache
+        key = request_hash(model, messages, params)
+        self._note_secrets(params)
+        if use_cache:
+            cached = self.records.get(key)
+            if cached is None and key in self._inflight:
+                t0 = time.perf_counter()
+                try:
+                    cached = await asyncio.shield(self._inflight[key])
+                except LLMError as exc:
+                    self._log(node, item, model, key, messages, params, None, t0, True, str(exc))
+                    raise
+            if cached is not None:
+                return self._hit(node, item, model, key, messages, params, cached)
+            future = asyncio.get_running_loop().create_future()
+            future.add_done_callback(_consume_exception)
+            self._inflight[key] = future
+        t0 = time.perf_counter()
+        try:
+            raw = await self._send(model, messages, params)
+            entry = self._entry(model, raw)
+        except (LLMError, asyncio.CancelledError) as exc:
+            if use_cache:
+                future = self._inflight.pop(key)
+                future.set_exception(exc) if isinstance(exc, LLMError) else future.cancel()
+            if isinstance(exc, LLMError):
+                self.errors += 1
+                self._log(node, item, model, key, messages, params, None, t0, False, str(exc))
+            raise
+        except BaseException as exc:  # a BudgetExceeded or a bug: waiters must not hang
+            if use_cache:
+                self._inflight.pop(key).set_exception(exc)
+            raise
+        self.budget.add_cost(entry["cost_usd"])
+        if use_cache:
+            self.records.put(key, entry)
+            self._inflight.pop(key).set_result(entry)
+        latency = time.perf_counter() - t0
+        self._log(node, item, model, key, messages, params, entry, t0, False, None)
+        return LLMResponse(entry["text"], entry["model"], entry["prompt_tokens"], entry["completion_tokens"],
+                           entry["cost_usd"], False, latency, key)
+
+    def _hit(self, node, item, model, key, messages, params, entry) -> LLMResponse:
+        self.cache_hits += 1
+        self._log(node, item, model, key, messages, params, {**entry, "cost_usd": 0.0}, time.perf_counter(), True,
+                  None)
+        return LLMResponse(entry["text"], entry["model"], entry["prompt_tokens"], entry["completion_tokens"], 0.0,
+                           True, 0.0, key)
+
+    async def _send(self, model: str, messages: Messages, params: dict[str, Any], kind: str = "chat") -> Any:
+        """One logical request: budget, concurrency slot, litellm, retries. Returns litellm's response."""
+        from .backend import get_litellm
+
+        litellm = get_litellm()
+        params = dict(params)
+        if model not in self._checked_models:
+            problem = missing_key_error(model, params)
+            if problem is not None:
+                raise problem
+            self._checked_models.add(model)
+        self.budget.reserve_call()
+        timeout = float(params.pop("timeout", self.settings.timeout))
+        attempts = 0
+        async with self.limits.slot(model):
+            while True:
+                attempts += 1
+                try:
+                    if kind == "embed":
+                        call = litellm.aembedding(model=model, input=messages, timeout=timeout, max_retries=0, **params)
+                    else:
+                        call = litellm.acompletion(model=model, messages=messages, timeout=timeout, max_retries=0,
+                                                   **params)
+                    return await asyncio.wait_for(call, timeout)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if is_retryable(exc) and attempts <= self.settings.retries:
+                        await asyncio.sleep(backoff_delay(attempts - 1, self.settings.backoff_s))
+                        continue
+                    raise to_gateway_error(exc, model, attempts, timeout, params.get("api_base")) from None
+
+    def _entry(self, model: str, raw: Any) -> dict[str, Any]:
+        from .backend import get_litellm
+
+        usage = getattr(raw, "usage", None)
+        choice = raw.choices[0] if getattr(raw, "choices", None) else None
+        text = (choice.message.content if choice is not None else "") or ""
+        try:
+            cost = float(get_litellm().completion_cost(completion_response=raw, model=model))
+        except Exception:  # litellm does not know this model's price
+            cost = None
+        return {"model": model, "text": text, "prompt_tokens": getattr(usage, "prompt_tokens", None),
+                "completion_tokens": getattr(usage, "completion_tokens", None), "cost_usd": cost}
+
+    def _log(self, node, item, model, key, messages, params, entry, t0, cache_hit, error) -> None:
+        entry = entry or {}
+        self.records.log_call(node=node, item=item, model=model, request_hash=key, messages=messages,
+                              params=loggable_params(params), response=entry.get("text"),
+                              prompt_tokens=entry.get("prompt_tokens"),
+                              completion_tokens=entry.get("completion_tokens"), cost_usd=entry.get("cost_usd"),
+                              latency_s=time.perf_counter() - t0, cache_hit=cache_hit, error=error)
+
+    def _note_secrets(self, params: dict[str, Any]) -> None:
+        """API keys passed as parameters are redacted from everything the store writes."""
+        store = self.records.store
+        for name in ("api_key", "aws_secret_access_key", "azure_ad_token"):
+            value = params.get(name)
+            if isinstance(value, str) and value and value not in self._secret_params_seen:
+                self._secret_params_seen.add(value)
+                if store is not None:
+                    store.add_secrets({value: f"<{name}>"})
+
+    async def _structured(self, node, item, model, messages: Messages, schema: type[BaseModel],
+                          params: dict[str, Any], use_cache: bool) -> StructuredResult:
+        native = supports_schema(model) and "response_format" not in params
+        send = messages if native else with_instruction(messages, schema)
+        if native:
+            params = {**params, "response_format": response_format(schema)}
+        result = StructuredResult()
+        try:
+            resp = await self._complete(node, item, model, send, dict(params), use_cache)
+            result.responses.append(resp)
+            value, error = parse_structured(resp.text, schema)
+            if error is not None:
+                retry = corrective_messages(send, resp.text, error, schema)
+                resp = await self._complete(node, item, model, retry, dict(params), use_cache)
+                result.responses.append(resp)
+                value, error = parse_structured(resp.text, schema)
+        except LLMItemError as exc:
+            result.error = str(exc)
+            return result
+        result.value, result.error, result.raw = value, error, resp.text
+        return result
+
+    async def _embed(self, node, item, model: str, texts: list[str], params: dict[str, Any],
+                     use_cache: bool) -> np.ndarray:
+        use_cache = use_cache and self.use_cache
+        hashes = [CallStore.text_hash(t) for t in texts]
+        found = self.records.get_vectors(model, hashes) if use_cache else {}
+        todo = list(dict.fromkeys(h for h in hashes if h not in found))
+        text_of = dict(zip(hashes, texts, strict=True))
+        for start in range(0, len(todo), EMBED_BATCH):
+            batch = todo[start:start + EMBED_BATCH]
+            inputs = [text_of[h] for h in batch]
+            key = request_hash(model, inputs, params, kind="embed")
+            shown = {"embed": len(inputs), "first": inputs[:3]}
+            t0 = time.perf_counter()
+            try:
+                raw = await self._send(model, inputs, dict(params), kind="embed")
+            except LLMError as exc:
+                self._log(node, item, model, key, shown, params, None, t0, False, str(exc))
+                raise
+            vectors = {h: np.asarray(d["embedding"] if isinstance(d, dict) else d.embedding, dtype=np.float32)
+                       for h, d in zip(batch, raw.data, strict=True)}
+            cost = _embed_cost(raw, model)
+            self.budget.add_cost(cost)
+            usage = getattr(raw, "usage", None)
+            self._log(node, item, model, key, shown, params,
+                      {"text": None, "prompt_tokens": getattr(usage, "prompt_tokens", None), "cost_usd": cost},
+                      t0, False, None)
+            if use_cache:
+                self.records.put_vectors(model, vectors)
+            found.update(vectors)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+def _embed_cost(raw: Any, model: str) -> float | None:
+    from .backend import get_litellm
+
+    try:
+        return float(get_litellm().completion_cost(completion_response=raw, model=model, call_type="embedding"))
+    except Exception:
+        return None
+
+
+def _consume_exception(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+class BoundGateway:
+    """The gateway as one node sees it (`ctx.llm`): calls are logged under the node, and use the response cache
+    unless the node says `cache: false` or the run has `--no-llm-cache`."""
+
+    def __init__(self, gateway: Gateway, node: str | None = None, cache: bool = True, ctx: Any = None):
+        self.gateway = gateway
+        self.node = node
+        self.cache = cache
+        self.ctx = ctx
+
+    @property
+    def settings(self) -> LLMSettings:
+        return self.gateway.settings
+
+    # --- text -----------------------------------------------------------------------------------------------
+    def _complete_coro(self, model: str, messages: str | Messages, item: Any, params: dict[str, Any]):
+        return self.gateway._complete(self.node, item, model, normalize_messages(messages), params, self.cache)
+
+    async def complete(self, model: str, messages: str | Messages, *, item: Any = None, **params: Any) -> LLMResponse:
+        """Send a chat request (a prompt string or a list of {role, content}); returns an `LLMResponse`."""
+        return await loop.run_async(self._complete_coro(model, messages, item, params))
+
+    def complete_sync(self, model: str, messages: str | Messages, *, item: Any = None, **params: Any) -> LLMResponse:
+        """`complete` for a plain `def run` (a worker thread)."""
+        return loop.run_sync(self._complete_coro(model, messages, item, params))
+
+    # --- structured output ----------------------------------------------------------------------------------
+    def _structured_coro(self, model, messages, schema, item, params):
+        return self.gateway._structured(self.node, item, model, normalize_messages(messages), schema, params,
+                                        self.cache)
+
+    async def structured(self, model: str, messages: str | Messages, schema: type[BaseModel], *, item: Any = None,
+                         **params: Any) -> StructuredResult:
+        """Ask for an instance of `schema` (a pydantic model class). A reply that does not validate after JSON
+        repair and one corrective re-ask gives `result.error` (a per-item error), not an exception."""
+        return await loop.run_async(self._structured_coro(model, messages, schema, item, params))
+
+    def structured_sync(self, model: str, messages: str | Messages, schema: type[BaseModel], *, item: Any = None,
+                        **params: Any) -> StructuredResult:
+        return loop.run_sync(self._structured_coro(model, messages, schema, item, params))
+
+    # --- embeddings -----------------------------------------------------------------------------------------
+    async def embed(self, model: str, texts: list[str], *, item: Any = None, **params: Any) -> np.ndarray:
+        """Embeddings of `texts` as a float32 (n, d) array, cached per text in the store."""
+        return await loop.run_async(self.gateway._embed(self.node, item, model, list(texts), params, self.cache))
+
+    def embed_sync(self, model: str, texts: list[str], *, item: Any = None, **params: Any) -> np.ndarray:
+        return loop.run_sync(self.gateway._embed(self.node, item, model, list(texts), params, self.cache))

