@@ -3,8 +3,10 @@ tests and offline examples exercise the real gateway path (cache, retries, budge
 
 Scripts (the same fields in Python and in a file):
 
-    responses:          # mapping: substring of the last user message -> reply (a list: successive replies,
-                        #   the last one repeats; a dict: replied as JSON); or a list: replies in call order
+    responses:          # mapping: substring of the last user message -> reply (first matching key in order;
+                        #   no key in the last user message: earlier user messages are tried, newest first);
+                        #   a list value: successive replies, the last one repeats; a dict value: replied as
+                        #   JSON. Or a list: replies in call order, whatever the prompt
       "capital of France": "Paris"
     default: echo       # no match: "echo" (the last user message, verbatim) or a fixed reply
     latency: 0.2        # seconds per call
@@ -103,13 +105,16 @@ class FakeScript:
             value = r[min(self._seq, len(r) - 1)]
             self._seq += 1
             return value
-        for key, value in r.items():
-            if key in last:
-                if isinstance(value, (list, tuple)):
-                    n = self._per_key.get(key, 0)
-                    self._per_key[key] = n + 1
-                    return value[min(n, len(value) - 1)] if value else ""
-                return value
+        user_texts = [last] + [_content_text(m.get("content")) for m in reversed(messages[:-1])
+                               if m.get("role") == "user"]
+        for text in user_texts:  # the last user message first, then earlier ones (a corrective re-ask)
+            for key, value in r.items():
+                if key in text:
+                    if isinstance(value, (list, tuple)):
+                        n = self._per_key.get(key, 0)
+                        self._per_key[key] = n + 1
+                        return value[min(n, len(value) - 1)] if value else ""
+                    return value
         return None
 
 

@@ -209,6 +209,8 @@ class Gateway:
         except LLMItemError as exc:
             result.error = str(exc)
             return result
+        if error is not None:
+            error = f"no valid reply after JSON repair and one re-ask: {error}"
         result.value, result.error, result.raw = value, error, resp.text
         return result
 

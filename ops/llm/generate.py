@@ -1,0 +1,58 @@
+"""`llm.generate`: one prompt per item through the LLM gateway -> one text per item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipec.compiler.llm.errors import LLMItemError
+from pipec.compiler.op import Out
+
+from .items import run_all
+from .prompting import PromptOp, PromptParams, batch_metrics, prompt_preview
+
+
+class Generate(PromptOp):
+    """Render a prompt template per item and ask an LLM; one text per item (per-item errors kept)."""
+
+    name = "llm.generate"
+    version = "1"
+
+    class Params(PromptParams):
+        pass
+
+    outputs = {
+        "texts": Out("Records", "one {id, text, error} dict per item, in input order"),
+        "metrics": Out("Metrics", "items, errors, llm_calls, cache_hits, cost_usd, prompt/completion tokens"),
+    }
+
+    async def run(self, ctx, items=None, context=None):
+        records, ids, chats = self.render_all(ctx, items, context)
+        llm, model, params = ctx.llm, self.params.model, self.llm_params()
+        total = len(records)
+        ctx.progress(0, total)
+
+        def job(i: int):
+            async def call() -> dict[str, Any]:
+                chat = chats[i]
+                if isinstance(chat, Exception):
+                    return {"id": ids[i], "text": None, "error": str(chat), "response": None}
+                try:
+                    resp = await llm.complete(model, chat, item=ids[i], **params)
+                except LLMItemError as exc:
+                    return {"id": ids[i], "text": None, "error": str(exc), "response": None}
+                return {"id": ids[i], "text": resp.text, "error": None, "response": resp}
+            return call
+
+        results = await run_all([job(i) for i in range(total)], on_done=lambda n: ctx.progress(n, total))
+        responses = [r["response"] for r in results if r["response"] is not None]
+        errors = sum(1 for r in results if r["error"])
+        ctx.record_items([_item_row(r, chats[i]) for i, r in enumerate(results)])
+        texts = [{"id": r["id"], "text": r["text"], "error": r["error"]} for r in results]
+        return {"texts": texts, "metrics": batch_metrics(responses, total, errors)}
+
+
+def _item_row(result: dict[str, Any], chat: Any) -> dict[str, Any]:
+    resp = result["response"]
+    return {"id": result["id"], "prompt": prompt_preview(chat), "text": result["text"], "error": result["error"],
+            "cache_hit": bool(resp and resp.cache_hit), "cost_usd": resp.cost_usd if resp else None,
+            "latency_s": round(resp.latency_s, 4) if resp else None}
