@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import importlib.util
 import os
 import threading
 import time
@@ -36,12 +37,12 @@ def model_path(name: str) -> Path:
     if name not in MODELS:
         raise LocalModelMissing(f"unknown local model '{name}' (known: {', '.join(MODELS)}, or a path to a .gguf)")
     package, pattern = MODELS[name]
-    try:
-        module = __import__(package)
-    except ImportError:
+    # Locate the package without importing it (its __init__ needs the `llm` CLI package, which we do not use).
+    spec = importlib.util.find_spec(package)
+    if spec is None:
         raise LocalModelMissing(f"local/{name} needs the '{package.replace('_', '-')}' package: "
-                                "pip install -e '.[local]'") from None
-    roots = [Path(p) for p in getattr(module, "__path__", [])] or [Path(module.__file__).parent]
+                                "pip install -e '.[local]'")
+    roots = [Path(p) for p in (spec.submodule_search_locations or [])] or [Path(spec.origin).parent]
     files = sorted(f for root in roots for f in glob.glob(str(root / "**" / pattern), recursive=True))
     if not files:
         raise LocalModelMissing(f"no {pattern} file inside the package {package}")
