@@ -1,12 +1,24 @@
-"""Retrieval strategies over an index: one hop, or two hops where the second hop's queries are the question
-plus each of the first hop's best passages (text or title), fused by reciprocal rank."""
+"""Retrieval strategies over an index: one hop, or two hops.
+
+Two hops (for questions whose answer needs two passages, e.g. HotpotQA, MuSiQue):
+1. Hop 1 ranks passages for the question; passages whose title the question mentions get `link_weight` more.
+2. Each of the top `seeds` passages p seeds a second query, question + p's text (or title); the hits d of that
+   query score by their rank, plus `link_weight` when p's text mentions d's title (a hyperlink-like bridge).
+3. A pair (p, d) scores hop1(p) + hop2(d | p); the final ranking walks the pairs best first, emitting p then d,
+   and fills up with the rest of hop 1. Scores are reciprocal ranks 1 / (rrf_k + rank).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .embedders import record_text
-from .indexes import Ranked, fuse
+from .indexes import Ranked
+
+_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
+_WORDS = re.compile(r"\w+", re.UNICODE)
+MAX_TITLE_WORDS = 8
 
 
 def limit_per_doc(chunks: list, ranked: Ranked, per_doc: int) -> Ranked:
@@ -22,29 +34,102 @@ def limit_per_doc(chunks: list, ranked: Ranked, per_doc: int) -> Ranked:
     return out
 
 
+def title_words(title: str) -> tuple[str, ...]:
+    """A title as lower-case words, without a trailing '(disambiguation)'."""
+    return tuple(_WORDS.findall(_PAREN.sub("", title).lower()))
+
+
+class TitleLinker:
+    """Finds which documents a text mentions by title (word n-gram lookup: linear in the text's length)."""
+
+    def __init__(self, chunks: list, min_chars: int = 4):
+        self.rows: dict[tuple[str, ...], list[int]] = {}
+        for row, c in enumerate(chunks):
+            key = title_words(c.title or "")
+            if key and len(key) <= MAX_TITLE_WORDS and len(" ".join(key)) >= min_chars:
+                self.rows.setdefault(key, []).append(row)
+
+    def mentioned(self, text: str) -> set[int]:
+        words = _WORDS.findall(text.lower())
+        out: set[int] = set()
+        for n in range(1, MAX_TITLE_WORDS + 1):
+            for i in range(len(words) - n + 1):
+                rows = self.rows.get(tuple(words[i:i + n]))
+                if rows:
+                    out.update(rows)
+        return out
+
+
+def linker_for(index: Any) -> TitleLinker:
+    linker = getattr(index, "_title_linker", None)
+    if linker is None:
+        linker = TitleLinker(index.chunks)
+        index._title_linker = linker  # rebuilt after unpickling: cheap, linear in the number of chunks
+    return linker
+
+
 def seed_query(question: str, chunk: Any, expand_with: str, max_chars: int = 600) -> str:
     if expand_with == "title":
         return f"{question} {chunk.title}"
     return f"{question} {record_text(chunk, True)[:max_chars]}"
 
 
+def rank_scores(ranked: Ranked, rrf_k: int, boosted: set[int], link_weight: float) -> dict[int, float]:
+    scores = {row: 1.0 / (rrf_k + rank + 1) for rank, (row, _) in enumerate(ranked)}
+    for row in boosted:
+        scores[row] = scores.get(row, 0.0) + link_weight
+    return scores
+
+
+def ranked_by(scores: dict[int, float]) -> Ranked:
+    return sorted(scores.items(), key=lambda x: (-x[1], x[0]))
+
+
 async def two_hop(ctx: Any, index: Any, questions: list[str], k: int, seeds: int, depth: int, expand_with: str,
-                  hop_decay: float, rrf_k: int, per_doc: int) -> list[Ranked]:
-    """Hop 1: the question. Hop 2: question + each of the top `seeds` passages. Final: RRF of hop 1 (weight 1)
-    and the hop-2 lists (weight hop_decay ** seed rank), so passages found from strong seeds rank high."""
-    first = await index.search(ctx, questions, depth)
-    first = [limit_per_doc(index.chunks, r, per_doc) for r in first]
+                  link_weight: float, rrf_k: int, per_doc: int) -> list[Ranked]:
+    chunks = index.chunks
+    linker = linker_for(index) if link_weight > 0 else None
+    first_raw = await index.search(ctx, questions, depth)
+    first = []
+    for q, ranked in zip(questions, first_raw, strict=True):
+        linked = linker.mentioned(q) if linker else set()
+        first.append(limit_per_doc(chunks, ranked_by(rank_scores(ranked, rrf_k, linked, link_weight)), per_doc))
     queries, owners = [], []
     for qi, ranked in enumerate(first):
-        for s, (row, _) in enumerate(ranked[:seeds]):
-            queries.append(seed_query(questions[qi], index.chunks[row], expand_with))
-            owners.append((qi, s))
+        for row, _ in ranked[:seeds]:
+            queries.append(seed_query(questions[qi], chunks[row], expand_with))
+            owners.append((qi, row))
     second = await index.search(ctx, queries, depth) if queries else []
-    per_question: list[list[tuple[Ranked, float]]] = [[(r, 1.0)] for r in first]
-    for (qi, s), ranked in zip(owners, second, strict=False):
-        per_question[qi].append((limit_per_doc(index.chunks, ranked, per_doc), hop_decay ** s))
-    out = []
-    for lists in per_question:
-        fused = fuse([r for r, _ in lists], "rrf", [w for _, w in lists], rrf_k)
-        out.append(limit_per_doc(index.chunks, fused, per_doc)[:k])
-    return out
+    pairs: list[list[tuple[float, int, int]]] = [[] for _ in questions]
+    for (qi, seed), ranked in zip(owners, second, strict=True):
+        s1 = dict(first[qi])[seed]
+        linked = linker.mentioned(chunks[seed].text) if linker else set()
+        for row, s2 in rank_scores(ranked, rrf_k, linked, link_weight).items():
+            if chunks[row].doc_id != chunks[seed].doc_id:
+                pairs[qi].append((s1 + s2, seed, row))
+    return [_walk(chunks, sorted(p, key=lambda x: (-x[0], x[1], x[2])), first[qi], k, per_doc)
+            for qi, p in enumerate(pairs)]
+
+
+def _walk(chunks: list, pairs: list[tuple[float, int, int]], first: Ranked, k: int, per_doc: int) -> Ranked:
+    out: dict[int, float] = {}
+    per: dict[str, int] = {}
+
+    def add(row: int, score: float) -> None:
+        doc = chunks[row].doc_id
+        if row in out or (per_doc and per.get(doc, 0) >= per_doc):
+            return
+        per[doc] = per.get(doc, 0) + 1
+        out[row] = score
+
+    for score, seed, row in pairs:
+        if len(out) >= k:
+            break
+        add(seed, score)
+        if len(out) < k:
+            add(row, score)
+    for row, score in first:
+        if len(out) >= k:
+            break
+        add(row, score)
+    return list(out.items())[:k]

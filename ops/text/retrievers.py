@@ -107,7 +107,8 @@ class IndexBuild(Op):
 
 class Retrieve(Op):
     """Ranked hits with scores for every question (queries batched). `hops: 2` adds a second hop whose queries
-    are the question plus each of the first hop's top `seeds` passages (or titles), fused by RRF."""
+    are the question plus each of the first hop's top `seeds` passages (or titles); passage pairs are ranked by
+    both hops' scores, with a bonus for titles mentioned in the question or the seed passage."""
 
     name = "retrieve"
     version = "1"
@@ -118,8 +119,9 @@ class Retrieve(Op):
         seeds: int = Field(3, ge=1, le=50, description="hop 2: first-hop passages that seed new queries")
         depth: int = Field(20, ge=1, le=1000, description="hop 2: hits per query before fusion")
         expand_with: Literal["text", "title"] = Field("text", description="hop 2: add the seed's text or title")
-        hop_decay: float = Field(0.5, gt=0, le=1, description="hop 2: weight of the i-th seed's list = decay**i")
-        rrf_k: int = Field(10, ge=1, description="hop 2: RRF constant when fusing the hops")
+        link_weight: float = Field(0.05, ge=0, description="hop 2: bonus for a passage whose title the question "
+                                                           "or the seed passage mentions (0: off)")
+        rrf_k: int = Field(10, ge=1, description="hop 2: rank score = 1 / (rrf_k + rank)")
         per_doc: int = Field(0, ge=0, description="at most this many chunks per document (0: no limit)")
 
     inputs = {"index": In("Index"), "questions": In("Questions")}
@@ -129,7 +131,7 @@ class Retrieve(Op):
         p = self.params
         texts = [q.question for q in questions]
         if p.hops == 2:
-            ranked = await two_hop(ctx, index, texts, p.top_k, p.seeds, p.depth, p.expand_with, p.hop_decay,
+            ranked = await two_hop(ctx, index, texts, p.top_k, p.seeds, p.depth, p.expand_with, p.link_weight,
                                    p.rrf_k, p.per_doc)
         else:
             depth = p.top_k * 4 if p.per_doc else p.top_k
