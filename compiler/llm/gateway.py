@@ -187,7 +187,7 @@ class Gateway:
             value = params.get(name)
             if isinstance(value, str) and value and value not in self._secret_params_seen:
                 self._secret_params_seen.add(value)
-                if store is not None:
+                if store is not None and value not in store.secrets:  # keep a `${env:...}` placeholder
                     store.add_secrets({value: f"<{name}>"})
 
     async def _structured(self, node, item, model, messages: Messages, schema: type[BaseModel],
