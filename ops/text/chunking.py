@@ -70,8 +70,9 @@ def sentence_chunks(text: str, size: int, overlap: int) -> list[Span]:
 
 def recursive_spans(text: str, size: int, overlap: int, separators: list[str] | None = None) -> list[Span]:
     """Pieces of at most `size` characters, cut at the coarsest separator possible, merged greedily; each chunk
-    after the first starts up to `overlap` characters before the previous one ends (at a piece boundary)."""
-    pieces = _split(text, 0, len(text), size, separators or DEFAULT_SEPARATORS)
+    after the first starts up to `overlap` characters before the previous one ends (on a word boundary)."""
+    # with an overlap, pieces stay small enough that an overlap plus a new piece fits in one chunk
+    pieces = _split(text, 0, len(text), max(1, size - overlap), separators or DEFAULT_SEPARATORS)
     spans: list[Span] = []
     cur_start, cur_end = None, None
     for s, e in pieces:
@@ -81,11 +82,19 @@ def recursive_spans(text: str, size: int, overlap: int, separators: list[str] | 
             cur_end = e
         else:
             spans.append((cur_start, cur_end))
-            back = [p for p in pieces if p[0] >= cur_end - overlap and p[0] < cur_end and e - p[0] <= size]
-            cur_start, cur_end = (back[0][0] if back and overlap else s), e
+            back = overlap_start(text, cur_start, cur_end, overlap)
+            cur_start, cur_end = (back if overlap and e - back <= size else s), e
     if cur_start is not None:
         spans.append((cur_start, cur_end))
     return [t for t in (trim(text, s, e) for s, e in spans) if t[1] > t[0]]
+
+
+def overlap_start(text: str, start: int, end: int, overlap: int) -> int:
+    """The first word start at or after `end - overlap` (the overlap begins on a word)."""
+    pos = max(start, end - overlap)
+    while pos < end and pos > start and not text[pos - 1].isspace():
+        pos += 1
+    return pos
 
 
 def _split(text: str, start: int, end: int, size: int, separators: list[str]) -> list[Span]:

@@ -238,8 +238,10 @@ def read_metaqa_kb(path: Path) -> list[Document]:
     return [Document(id=head, title=head, text=" ".join(lines)) for head, lines in facts.items()]
 
 
-def read_metaqa(folder: Path, hops: int | None = None) -> Parsed:
-    files = sorted(folder.glob("qa_*.txt"))
+def read_metaqa(path: Path, hops: int | None = None) -> Parsed:
+    """A MetaQA folder (every qa_*.txt question file) or one question file; kb.txt beside them as documents."""
+    folder = path.parent if path.is_file() else path
+    files = [path] if path.is_file() else sorted(folder.glob("qa_*.txt"))
     if hops is not None:
         files = [f for f in files if _hops(f.name) == hops]
     if not files:

@@ -84,7 +84,7 @@ def detect_format(path: Path) -> tuple[str, Path]:
             if name.startswith(fmt):
                 return {"hotpot": "hotpotqa", "nq": "nq_open"}.get(fmt, fmt), path
         if name.startswith("qa_") and name.endswith(".txt"):
-            return "metaqa", path.parent
+            return "metaqa", path
         if name.endswith((".jsonl", ".jsonl.gz")):
             return "jsonl", path
         raise DataError(path, "cannot tell the format from the file name; set `format:`")
@@ -107,7 +107,7 @@ def detect_format(path: Path) -> tuple[str, Path]:
 def read_dataset(path: Path, fmt: str = "auto", include_unanswerable: bool = False) -> Parsed:
     if fmt == "auto":
         fmt, path = detect_format(path)
-    elif fmt in ("pipec", "metaqa") and path.is_file():
+    elif fmt == "pipec" and path.is_file():
         path = path.parent
     elif path.is_dir():
         detected, file = detect_format(path)

@@ -1,0 +1,108 @@
+import asyncio
+import pickle
+
+import numpy as np
+import pytest
+from pipec.ops.data import Chunk
+from pipec.ops.text.embedders import parse_embedder
+from pipec.ops.text.indexes import BM25Index, DenseIndex, HybridIndex, choose_faiss, fuse
+from pipec.ops.text.multihop import TitleLinker, two_hop
+from pipec.ops.text.retrievers import IndexBuild, Retrieve, dense_index
+
+from .helpers import DOCS, QUESTIONS, ctx
+
+
+def chunks_of(docs):
+    return [Chunk(f"{d.id}#0", d.id, d.text, d.title, 0, len(d.text)) for d in docs]
+
+
+CHUNKS = chunks_of(DOCS)
+
+
+def titles(index, ranked):
+    return [index.chunks[row].title for row, _ in ranked]
+
+
+def test_choose_faiss_by_size_with_override():
+    assert choose_faiss(1000) == "flat"
+    assert choose_faiss(200_000) == "hnsw"
+    assert choose_faiss(5_000_000) == "ivf"
+    assert choose_faiss(10, "hnsw") == "hnsw"
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_faiss_kinds_find_nearest_and_pickle(kind):
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((2000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [Chunk(str(i), str(i), "t") for i in range(2000)]
+    index = DenseIndex(chunks, parse_embedder("hashing:32"), vectors, kind)
+    assert index.faiss_kind == kind
+    clone = pickle.loads(pickle.dumps(index))
+    hits = clone.search_vectors(vectors[[5, 77]], 3)
+    assert [h[0][0] for h in hits] == [5, 77]
+    assert hits[0][0][1] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_bm25_ranks_lexical_match_first():
+    index = BM25Index(CHUNKS)
+    ranked = index.search_texts(["capital of Germany", "programming language Guido"], 3)
+    assert titles(index, ranked[0])[0] == "Berlin"
+    assert titles(index, ranked[1])[0] == "Python"
+    assert pickle.loads(pickle.dumps(index)).search_texts(["Faiss vectors"], 1)[0][0][0] == 4
+
+
+def test_dense_and_hybrid_rank_semantic_match():
+    c = ctx()
+    dense = asyncio.run(dense_index(c, CHUNKS, parse_embedder("minilm"), "auto", True))
+    ranked = asyncio.run(dense.search(c, ["Which city is Germany's capital?"], 2))
+    assert titles(dense, ranked[0])[0] == "Berlin"
+    hybrid = HybridIndex(dense, BM25Index(CHUNKS))
+    ranked = asyncio.run(hybrid.search(c, ["similarity search library for vectors"], 3))
+    assert titles(hybrid, ranked[0])[0] == "Faiss"
+    assert len(ranked[0]) == 3
+
+
+def test_rrf_and_weighted_fusion():
+    a = [(1, 9.0), (2, 5.0), (3, 1.0)]
+    b = [(3, 0.9), (1, 0.8)]
+    rrf = fuse([a, b], "rrf", rrf_k=60)
+    assert rrf[0][0] == 1 and rrf[0][1] == pytest.approx(1 / 61 + 1 / 62)
+    weighted = fuse([a, b], "weighted", [0.5, 0.5])
+    assert dict(weighted)[3] == pytest.approx(0.5 * 0 + 0.5 * 1.0)
+    assert dict(weighted)[1] == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)
+
+
+def test_title_linker_finds_mentions():
+    linker = TitleLinker(CHUNKS)
+    assert linker.mentioned("I saw the Eiffel Tower in Paris.") == {0, 2}
+    assert linker.mentioned("nothing here") == set()
+
+
+def test_two_hop_reaches_the_bridge_document():
+    # the question names neither the tower's city nor its page; the first hop finds Paris, which mentions it
+    index = BM25Index(CHUNKS)
+    question = "In the capital of France, which landmark stands?"
+    one = index.search_texts([question], 5)[0]
+    hop = asyncio.run(two_hop(ctx(), index, [question], k=2, seeds=1, depth=5, expand_with="text",
+                              link_weight=0.2, rrf_k=10, per_doc=1))[0]
+    assert titles(index, hop) == ["Paris", "Eiffel Tower"]
+    assert "Eiffel Tower" not in titles(index, one[:2])
+
+
+@pytest.mark.parametrize("kind", ["bm25", "dense", "hybrid"])
+def test_index_build_and_retrieve_ops(kind):
+    c = ctx()
+    index = asyncio.run(IndexBuild(IndexBuild.Params(kind=kind)).run(c, chunks=CHUNKS,
+                                                                   embedder=parse_embedder("hashing")))["index"]
+    out = asyncio.run(Retrieve(Retrieve.Params(top_k=2)).run(c, index=index, questions=QUESTIONS))
+    retrievals = out["retrievals"]
+    assert [r.qid for r in retrievals] == ["q1", "q2", "q3"]
+    assert all(1 <= len(r.hits) <= 2 for r in retrievals)  # BM25 returns only passages sharing a word
+    assert retrievals[0].hits[0].title == "Berlin"
+    assert retrievals[0].hits[0].score >= retrievals[0].hits[1].score
+
+
+def test_index_build_dense_needs_embedder():
+    with pytest.raises(ValueError, match="embedder"):
+        asyncio.run(IndexBuild(IndexBuild.Params(kind="dense")).run(ctx(), chunks=CHUNKS))
