@@ -290,10 +290,24 @@ def _sync_prices(model: str, script: FakeScript) -> None:
         return
     if wanted is None:
         litellm.model_cost.pop(key, None)
+        _forget_cached_model_info()
     else:
         litellm.register_model({key: {"input_cost_per_token": wanted[0], "output_cost_per_token": wanted[1],
                                       "litellm_provider": "fake", "mode": "chat"}})
     _registered_prices[key] = wanted
+
+
+def _forget_cached_model_info() -> None:
+    """litellm memoizes model info (prices): forget it when a fake model's price is removed."""
+    import litellm.utils as utils
+
+    for name in ("_cached_get_model_info", "cached_get_model_info_helper"):
+        clear = getattr(getattr(utils, name, None), "cache_clear", None)
+        if clear is not None:
+            clear()
+    invalidate = getattr(utils, "_invalidate_model_cost_lowercase_map", None)
+    if invalidate is not None:
+        invalidate()
 
 
 # --- the litellm handler --------------------------------------------------------------------------------------

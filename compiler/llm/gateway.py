@@ -165,10 +165,14 @@ class Gateway:
         usage = getattr(raw, "usage", None)
         choice = raw.choices[0] if getattr(raw, "choices", None) else None
         text = (choice.message.content if choice is not None else "") or ""
-        try:
-            cost = float(get_litellm().completion_cost(completion_response=raw, model=model))
-        except Exception:  # litellm does not know this model's price
-            cost = None
+        hidden = getattr(raw, "_hidden_params", None) or {}
+        if "response_cost" in hidden:  # litellm already priced it (None: unknown price)
+            cost = None if hidden["response_cost"] is None else float(hidden["response_cost"])
+        else:
+            try:
+                cost = float(get_litellm().completion_cost(completion_response=raw, model=model))
+            except Exception:  # litellm does not know this model's price
+                cost = None
         return {"model": model, "text": text, "prompt_tokens": getattr(usage, "prompt_tokens", None),
                 "completion_tokens": getattr(usage, "completion_tokens", None), "cost_usd": cost}
 
