@@ -1,0 +1,128 @@
+"""The `pipe tui` application: opens the store in a worker, polls it for changes, routes to screens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipec.compiler.errors import PipeError
+from textual.app import App
+from textual.binding import Binding
+
+from .data.reader import StoreReader
+from .messages import Loaded, StoreChanged, StoreProblem
+from .screens.help import HelpScreen
+from .screens.home import HomeScreen
+
+
+class PipeTui(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "pipe tui"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self, store: str | Path = ".pipe", poll_s: float | None = 1.0):
+        super().__init__()
+        self.store_path = Path(store)
+        self.poll_s = poll_s
+        self.reader: StoreReader | None = None
+        self.problem: str | None = None
+        self._version: int | None = None
+        self._polling = False
+        self.sub_title = str(self.store_path)
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+        self._check_store()
+        if self.poll_s:
+            self.set_interval(self.poll_s, self._check_store)
+
+    def on_unmount(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
+    # --- the store ------------------------------------------------------------------------------------------
+    def _check_store(self) -> None:
+        """Open the store if it is not open yet (it may be locked or not exist yet), else poll for changes."""
+        if self._polling:
+            return
+        self._polling = True
+        self.run_worker(self._poll_in_thread, thread=True, group="poll", name="poll store", exit_on_error=False)
+
+    def _poll_in_thread(self) -> None:
+        try:
+            if self.reader is None:
+                self.post_message(Loaded("open", StoreReader(self.store_path)))
+                return
+            version = self.reader.data_version()
+            if version != self._version:
+                self._version = version
+                self.post_message(StoreChanged())
+            elif self.problem:
+                self.post_message(Loaded("recovered", None))
+        except PipeError as exc:
+            self.post_message(StoreProblem(str(exc)))
+        finally:
+            self._polling = False
+
+    def on_loaded(self, message: Loaded) -> None:
+        if message.what == "open":
+            self.reader = message.data
+            self._version = self.reader.data_version()
+            self._clear_problem()
+            self.screen.post_message(StoreChanged())
+        elif message.what == "recovered":
+            self._clear_problem()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self._clear_problem()
+        self.screen.post_message(StoreChanged())
+
+    def on_store_problem(self, message: StoreProblem) -> None:
+        if message.text == self.problem:
+            return
+        self.problem = message.text
+        home = self._home()
+        if self.reader is None and home is not None:
+            home.say(message.text, problem=True)
+        else:
+            self.notify(message.text, severity="error", timeout=6)
+
+    def _clear_problem(self) -> None:
+        if self.problem is not None:
+            self.problem = None
+            home = self._home()
+            if home is not None:
+                home.say("")
+                home.reload()
+
+    def _home(self) -> HomeScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+
+    # --- navigation -----------------------------------------------------------------------------------------
+    def open_run(self, run_id: str) -> None:
+        from .screens.run import RunScreen
+
+        self.push_screen(RunScreen(run_id))
+
+    def open_study(self, study_id: str) -> None:
+        from .screens.study import StudyScreen
+
+        self.push_screen(StudyScreen(study_id))
+
+    def action_refresh(self) -> None:
+        self._version = None
+        self._check_store()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        seen, keys = set(), []
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.description and binding.action not in seen:
+                seen.add(binding.action)
+                keys.append((binding.key_display or self.get_key_display(binding), binding.description))
+        self.push_screen(HelpScreen(keys))

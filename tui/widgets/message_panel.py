@@ -1,0 +1,12 @@
+"""A centered notice in place of a table: an empty store, a locked store, a study without trials."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+
+class MessagePanel(Static):
+    def say(self, text: str, problem: bool = False) -> None:
+        self.set_class(problem, "problem")
+        self.update(text)
+        self.display = bool(text)
