@@ -165,11 +165,16 @@ class HybridIndex:
         self.fusion, self.dense_weight, self.rrf_k, self.depth = fusion, dense_weight, rrf_k, depth
 
     async def search(self, ctx: Any, queries: list[str], k: int) -> list[Ranked]:
+        vectors = await embed_texts(ctx, self.dense.embedder, queries, progress=False)
+        return await asyncio.to_thread(self.search_vectors, vectors, queries, k)
+
+    def search_vectors(self, vectors: np.ndarray, queries: list[str], k: int) -> list[Ranked]:
+        """Both searches and the fusion, for queries already embedded."""
         depth = max(k, self.depth)
-        dense, sparse = await asyncio.gather(self.dense.search(ctx, queries, depth),
-                                             self.sparse.search(ctx, queries, depth))
+        dense = self.dense.search_vectors(vectors, depth)
+        sparse = self.sparse.search_texts(queries, depth)
         w = [self.dense_weight, 1.0 - self.dense_weight]
-        return [fuse([d, s], self.fusion, w, self.rrf_k)[:k] for d, s in zip(dense, sparse, strict=False)]
+        return [fuse([d, s], self.fusion, w, self.rrf_k)[:k] for d, s in zip(dense, sparse, strict=True)]
 
     def describe(self) -> str:
         return f"HybridIndex({len(self.chunks)} chunks, {self.fusion}, dense {self.dense.embedder.cache_name})"
