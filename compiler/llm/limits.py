@@ -14,9 +14,13 @@ class Limits:
     """At most `concurrency` requests in flight overall, and at most `per_model[pattern]` for the models a
     pattern matches (an exact model string, a glob such as `openai/*`, or a provider prefix `openai/`)."""
 
+    # Limits that apply unless the settings name the model: an in-process local model generates one reply at a
+    # time, so its waiting requests should not hold global slots that remote models could use.
+    IMPLICIT = {"local/": 1}
+
     def __init__(self, concurrency: int, per_model: dict[str, int] | None = None):
         self.concurrency = concurrency
-        self.per_model = dict(per_model or {})
+        self.per_model = {**self.IMPLICIT, **dict(per_model or {})}
         self._global = asyncio.Semaphore(concurrency)
         self._by_pattern: dict[str, asyncio.Semaphore] = {}
         self._pattern_of: dict[str, str | None] = {}
@@ -26,8 +30,9 @@ class Limits:
             match = None
             if model in self.per_model:
                 match = model
-            else:
-                for pattern in self.per_model:
+            else:  # the settings' own patterns first, in their order; the implicit ones last
+                ordered = [p for p in self.per_model if p not in self.IMPLICIT] + list(self.IMPLICIT)
+                for pattern in ordered:
                     glob = pattern + "*" if pattern.endswith("/") else pattern
                     if fnmatch.fnmatchcase(model, glob):
                         match = pattern

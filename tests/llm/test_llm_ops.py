@@ -199,3 +199,41 @@ def test_cli_missing_api_key_is_one_line_and_nonzero(tmp_path):
     assert ("error: node 'first' (op llm.generate) failed: OPENAI_API_KEY is not set for model openai/gpt-4o-mini"
             in proc.stderr)
     assert "Traceback" not in proc.stderr
+
+
+def test_ctx_llm_from_a_plain_def_op_and_an_async_op(tmp_path, store):
+    """Third-party ops reach the gateway as `ctx.llm`: sync from the worker thread, async on the event loop."""
+    from pipec.compiler.op import In, Op, Out
+    from pipec.compiler.registry import Registry
+
+    class SyncAsk(Op):
+        name = "test.sync_ask"
+        inputs = {"items": In("Any")}
+        outputs = {"texts": Out("Any")}
+
+        def run(self, ctx, items):
+            return {"texts": [ctx.llm.complete_sync("fake/x", f"sync {i}", item=str(i)).text for i in items]}
+
+    class AsyncAsk(Op):
+        name = "test.async_ask"
+        inputs = {"items": In("Any")}
+        outputs = {"texts": Out("Any")}
+
+        async def run(self, ctx, items):
+            replies = [await ctx.llm.complete("fake/x", f"async {t}", item=t) for t in items]
+            return {"texts": [r.text for r in replies]}
+
+    registry = Registry()
+    registry.register(SyncAsk)
+    registry.register(AsyncAsk)
+    text = ("nodes:\n  v: {op: core.value, params: {value: [1, 2]}}\n"
+            "  s: {op: test.sync_ask, inputs: {items: v}}\n  a: {op: test.async_ask, inputs: {items: s.texts}}\n")
+    graph = compile_text(text, str(tmp_path / "g.yaml"), tmp_path, registry=registry)
+    with fake_script(lambda m: m[-1]["content"].upper()):
+        result = run_graph(graph, store)
+    assert result.status == "succeeded", result.error
+    assert store.load_result(result.nodes["a"].key)["texts"] == ["ASYNC SYNC 1", "ASYNC SYNC 2"]
+    rows = store.query("SELECT node, item FROM llm_calls WHERE run_id=? ORDER BY id", (result.run_id,))
+    assert rows == [{"node": "s", "item": "1"}, {"node": "s", "item": "2"},
+                    {"node": "a", "item": "SYNC 1"}, {"node": "a", "item": "SYNC 2"}]
+    assert result.llm_calls == 4

@@ -126,3 +126,13 @@ def test_max_usd_budget(make_gateway):
                 llm.complete_sync("fake/x", f"q{i}")
                 spent += 1
     assert spent == 2 and llm.gateway.cost_usd == pytest.approx(1e-5)  # 5 words at 1e-6 each
+
+
+def test_model_patterns_and_the_implicit_local_limit():
+    from pipec.compiler.llm.limits import Limits
+
+    limits = Limits(8, {"openai/*": 4, "ollama/": 2, "local/": 3, "fake/x": 1})
+    assert limits.pattern_for("openai/gpt-4o") == "openai/*" and limits.pattern_for("ollama/llama3.1") == "ollama/"
+    assert limits.pattern_for("fake/x") == "fake/x" and limits.pattern_for("fake/y") is None
+    assert limits.per_model[limits.pattern_for("local/smollm2")] == 3  # the settings win over the implicit 1
+    assert Limits(8).per_model[Limits(8).pattern_for("local/smollm2")] == 1
