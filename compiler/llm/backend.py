@@ -31,7 +31,7 @@ def import_litellm() -> Any:
         warnings.simplefilter("ignore")
         import litellm
     # ... and again on the first call, while it builds a schema of its response types
-    warnings.filterwarnings("ignore", message=".*is using the `ReadOnly` qualifier", category=UserWarning)
+    warnings.filterwarnings("ignore", message=".*(is|are) using the `ReadOnly` qualifier", category=UserWarning)
     litellm.suppress_debug_info = True
     litellm.set_verbose = False
     litellm.telemetry = False

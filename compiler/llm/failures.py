@@ -28,6 +28,9 @@ BACKOFF_CAP_S = 30.0
 
 _RETRYABLE = ("RateLimitError", "Timeout", "APIConnectionError", "InternalServerError", "ServiceUnavailableError",
               "BadGatewayError", "APITimeoutError", "TimeoutError")
+# Some providers report a refused connection as a server error: recognise it by its message.
+_CONNECT = re.compile(r"Cannot connect to host|Connection refused|Connect call failed|Name or service not known|"
+                      r"nodename nor servname", re.IGNORECASE)
 _ITEM = ("ContextWindowExceededError", "ContentPolicyViolationError", "BadRequestError",
          "UnprocessableEntityError", "JSONSchemaValidationError", "UnsupportedParamsError")
 
@@ -70,7 +73,7 @@ def to_gateway_error(exc: BaseException, model: str, attempts: int, timeout: flo
     if "RateLimitError" in names:
         return LLMRateLimited(f"model {model} is rate-limited{tries}: {msg}; lower --llm-concurrency or "
                               "settings.llm.per_model_concurrency")
-    if "APIConnectionError" in names:
+    if "APIConnectionError" in names or _CONNECT.search(str(exc)):
         where = f" at {api_base}" if api_base else ""
         return LLMConnectionError(f"cannot reach the server for model {model}{where}{tries}: {msg} "
                                   "(is the server running and the address right?)")

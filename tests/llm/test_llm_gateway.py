@@ -120,3 +120,15 @@ def test_timeout_and_max_retries_are_always_passed(llm, monkeypatch):
     with fake_script(["ok"]):
         llm.complete_sync("fake/x", "hi")
     assert seen["timeout"] == llm.settings.timeout and seen["max_retries"] == 0
+
+
+@pytest.mark.parametrize("model", ["ollama/llama3.1", "hosted_vllm/my-model"])
+def test_no_server_at_the_address_is_a_connection_error(make_gateway, model):
+    from pipec.compiler.llm import LLMConnectionError
+
+    llm = make_gateway(retries=1).bind(node="n")
+    with pytest.raises(LLMConnectionError) as err:
+        llm.complete_sync(model, "hi", api_base="http://127.0.0.1:9")  # nothing listens on the discard port
+    message = str(err.value)
+    assert message.startswith(f"cannot reach the server for model {model} at http://127.0.0.1:9 (2 attempts)")
+    assert "\n" not in message
