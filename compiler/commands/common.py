@@ -28,6 +28,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-calls", type=int, metavar="N", help="budget of uncached LLM calls")
     parser.add_argument("--llm-concurrency", type=int, metavar="N", help="concurrent LLM calls (all models)")
     parser.add_argument("--llm-timeout", type=float, metavar="S", help="seconds per LLM request")
+    parser.add_argument("--llm-model-concurrency", action="append", default=[], metavar="MODEL=N",
+                        help="concurrent LLM calls for a model, glob (openai/*) or provider prefix (ollama/); "
+                             "repeatable")
 
 
 def compile_graph(args: argparse.Namespace):
@@ -51,6 +54,14 @@ def settings_from_args(graph, args: argparse.Namespace):
         llm["concurrency"] = args.llm_concurrency
     if getattr(args, "llm_timeout", None) is not None:
         llm["timeout"] = args.llm_timeout
+    per_model = dict(settings.llm.per_model_concurrency)
+    for item in getattr(args, "llm_model_concurrency", None) or []:
+        model, _, n = item.rpartition("=")
+        if not model or not n.strip().isdigit() or int(n) < 1:
+            raise UsageError(f"--llm-model-concurrency expects MODEL=N with N >= 1, got '{item}'")
+        per_model[model.strip()] = int(n)
+    if per_model != settings.llm.per_model_concurrency:
+        llm["per_model_concurrency"] = per_model
     if llm:
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=llm)})
     return settings
