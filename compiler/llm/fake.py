@@ -30,7 +30,6 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -365,5 +364,3 @@ class FakeLLM(CustomLLM):
             await asyncio.sleep(latency)
         return self._embed(model, input, model_response)
 
-
-FakeHandler = Callable[[list[dict[str, Any]]], str]

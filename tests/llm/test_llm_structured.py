@@ -79,3 +79,24 @@ def test_providers_without_schema_support_get_an_instruction(llm, monkeypatch):
     assert res.ok and "response_format" not in sent["params"]
     assert sent["messages"][0]["content"].startswith("Be exact.\n\nReply with a single JSON object")
     assert json.dumps(Person.model_json_schema()) in schema_instruction(Person)
+
+
+class Triple(BaseModel):
+    subject: str
+    relation: str
+    object: str
+
+
+class Triples(BaseModel):
+    triples: list[Triple]
+    confidence: float | None = None
+
+
+def test_nested_schemas_scripted_and_unscripted(llm):
+    reply = {"triples": [{"subject": "Curie", "relation": "born_in", "object": "Warsaw"}]}
+    with fake_script({"Curie": reply}):
+        res = llm.structured_sync("fake/kg", "Marie Curie was born in Warsaw.", schema=Triples)
+    assert res.ok and res.value.triples[0].object == "Warsaw" and res.value.confidence is None
+    with fake_script():
+        res = llm.structured_sync("fake/kg", "Anything at all", schema=Triples)
+    assert res.ok and len(res.value.triples) == 1 and isinstance(res.value.triples[0].subject, str)
