@@ -15,11 +15,13 @@ litellm's price map (unknown = None) -> call log. All of it runs on one backgrou
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import BudgetExceeded
 from ..spec import LLMSettings
 from . import loop
 from .callstore import CallStore
@@ -43,6 +45,20 @@ if TYPE_CHECKING:
 
 EMBED_BATCH = 256
 
+# Shared by every gateway of the process (runs in parallel, e.g. tuning trials): identical requests in flight
+# are sent once, and runs with the same limits share them. Both live on the gateway loop (no locks needed).
+_IN_FLIGHT: dict[str, asyncio.Future] = {}
+_LIMITS: dict[tuple, Limits] = {}
+_limits_lock = threading.Lock()
+
+
+def shared_limits(concurrency: int, per_model: dict[str, int]) -> Limits:
+    key = (concurrency, tuple(sorted(per_model.items())))
+    with _limits_lock:
+        if key not in _LIMITS:
+            _LIMITS[key] = Limits(concurrency, per_model)
+        return _LIMITS[key]
+
 
 class Gateway:
     """One per run (created by `Runtime.gateway()`); safe to use from any thread or event loop."""
@@ -54,10 +70,10 @@ class Gateway:
         self.use_cache = use_cache and self.settings.cache
         self.records = CallStore(store, run_id)
         self.budget = Budget(self.settings.max_usd, self.settings.max_calls)
-        self.limits = Limits(self.settings.concurrency, self.settings.per_model_concurrency)
+        self.limits = shared_limits(self.settings.concurrency, self.settings.per_model_concurrency)
         self.cache_hits = 0
         self.errors = 0
-        self._inflight: dict[str, asyncio.Future] = {}
+        self._inflight = _IN_FLIGHT
         self._checked_models: set[str] = set()
         self._secret_params_seen: set[str] = set()
         loop.gateway_loop()
@@ -82,14 +98,7 @@ class Gateway:
         key = request_hash(model, messages, params)
         self._note_secrets(params)
         if use_cache:
-            cached = self.records.get(key)
-            if cached is None and key in self._inflight:
-                t0 = time.perf_counter()
-                try:
-                    cached = await asyncio.shield(self._inflight[key])
-                except LLMError as exc:
-                    self._log(node, item, model, key, messages, params, None, t0, True, str(exc))
-                    raise
+            cached = await self._cached_or_in_flight(node, item, model, key, messages, params)
             if cached is not None:
                 return self._hit(node, item, model, key, messages, params, cached)
             future = asyncio.get_running_loop().create_future()
@@ -119,6 +128,29 @@ class Gateway:
         self._log(node, item, model, key, messages, params, entry, t0, False, None)
         return LLMResponse(entry["text"], entry["model"], entry["prompt_tokens"], entry["completion_tokens"],
                            entry["cost_usd"], False, latency, key)
+
+    async def _cached_or_in_flight(self, node, item, model, key, messages, params) -> dict[str, Any] | None:
+        """The cached reply, or the reply of an identical request in flight (of this run or another run in this
+        process), or None when this request must be sent."""
+        while True:
+            cached = self.records.get(key)
+            future = self._inflight.get(key)
+            if cached is not None or future is None:
+                return cached
+            t0 = time.perf_counter()
+            try:
+                entry = await asyncio.shield(future)
+            except LLMError as exc:
+                self._log(node, item, model, key, messages, params, None, t0, True, str(exc))
+                raise
+            except (BudgetExceeded, asyncio.CancelledError):
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # this request itself is being cancelled
+                continue  # the sender stopped (its own budget, or cancelled): send it ourselves
+            if self.records.get(key) is None:
+                self.records.put(key, entry)  # another run's store
+            return entry
 
     def _hit(self, node, item, model, key, messages, params, entry) -> LLMResponse:
         self.cache_hits += 1

@@ -94,3 +94,33 @@ def test_node_with_cache_false_neither_reads_nor_dedups(make_gateway):
         cached.complete_sync("fake/x", "same")
         replies = asyncio.run(main())
     assert len(script.calls) == 4 and not any(r.cache_hit for r in replies)
+
+
+def test_runs_in_one_process_share_in_flight_requests_and_limits(make_gateway):
+    a, b = make_gateway(run_id="trial-1").bind(node="n"), make_gateway(run_id="trial-2").bind(node="n")
+    assert a.gateway.limits is b.gateway.limits  # same settings: one set of slots for the process
+
+    async def main():
+        return await asyncio.gather(a.complete("fake/x", "same"), b.complete("fake/x", "same"))
+
+    with fake_script(["shared"], latency=0.1) as script:
+        ra, rb = asyncio.run(main())
+    assert len(script.calls) == 1 and {ra.cache_hit, rb.cache_hit} == {True, False}
+    assert a.gateway.calls_made + b.gateway.calls_made == 1
+
+
+def test_a_waiter_sends_the_request_itself_when_the_sender_is_cancelled(make_gateway):
+    a, b = make_gateway(run_id="r1").bind(node="n"), make_gateway(run_id="r2").bind(node="n")
+
+    async def main():
+        first = asyncio.ensure_future(a.complete("fake/x", "same"))
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(b.complete("fake/x", "same"))
+        await asyncio.sleep(0.05)
+        first.cancel()
+        return await second
+
+    with fake_script(["sent by the waiter"], latency=0.2) as script:
+        reply = asyncio.run(main())
+    assert reply.text == "sent by the waiter" and not reply.cache_hit
+    assert len(script.calls) == 1  # the cancelled request never got its reply
