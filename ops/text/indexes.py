@@ -93,8 +93,10 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def bm25_tokens(text: str) -> list[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
+    from .multihop import fold
+
     stop = _stopwords(STOPWORDS_EN)
-    return [w for w in _WORD.findall(text.lower()) if w not in stop]
+    return [w for w in _WORD.findall(fold(text)) if w not in stop]
 
 
 _STOP: frozenset | None = None

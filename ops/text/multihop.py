@@ -1,4 +1,4 @@
-"""Retrieval strategies over an index: one hop, or two hops.
+"""Retrieval strategies over an index: one hop, or two (or three) hops.
 
 Two hops (for questions whose answer needs two passages, e.g. HotpotQA, MuSiQue):
 1. Hop 1 ranks passages for the question; passages whose title the question mentions get `link_weight` more.
@@ -6,11 +6,13 @@ Two hops (for questions whose answer needs two passages, e.g. HotpotQA, MuSiQue)
    query score by their rank, plus `link_weight` when p's text mentions d's title (a hyperlink-like bridge).
 3. A pair (p, d) scores hop1(p) + hop2(d | p); the final ranking walks the pairs best first, emitting p then d,
    and fills up with the rest of hop 1. Scores are reciprocal ranks 1 / (rrf_k + rank).
+4. `hops: 3` extends the best `seeds` pairs the same way with question + d's text (chains p -> d -> e).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from .embedders import record_text
@@ -34,9 +36,15 @@ def limit_per_doc(chunks: list, ranked: Ranked, per_doc: int) -> Ranked:
     return out
 
 
+def fold(text: str) -> str:
+    """Lower case without accents: 'Aschenbrödel' -> 'aschenbrodel'."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
 def title_words(title: str) -> tuple[str, ...]:
-    """A title as lower-case words, without a trailing '(disambiguation)'."""
-    return tuple(_WORDS.findall(_PAREN.sub("", title).lower()))
+    """A title as folded words, without a trailing '(disambiguation)'."""
+    return tuple(_WORDS.findall(fold(_PAREN.sub("", title))))
 
 
 class TitleLinker:
@@ -50,7 +58,7 @@ class TitleLinker:
                 self.rows.setdefault(key, []).append(row)
 
     def mentioned(self, text: str) -> set[int]:
-        words = _WORDS.findall(text.lower())
+        words = _WORDS.findall(fold(text))
         out: set[int] = set()
         for n in range(1, MAX_TITLE_WORDS + 1):
             for i in range(len(words) - n + 1):
@@ -85,8 +93,10 @@ def ranked_by(scores: dict[int, float]) -> Ranked:
     return sorted(scores.items(), key=lambda x: (-x[1], x[0]))
 
 
-async def two_hop(ctx: Any, index: Any, questions: list[str], k: int, seeds: int, depth: int, expand_with: str,
-                  link_weight: float, rrf_k: int, per_doc: int) -> list[Ranked]:
+async def multi_hop(ctx: Any, index: Any, questions: list[str], k: int, hops: int, seeds: int, depth: int,
+                    expand_with: str, link_weight: float, rrf_k: int, per_doc: int) -> list[Ranked]:
+    """Chains of `hops` passages: hop 1 as above; each later hop extends the best `seeds` chains with the hits of
+    the query question + the chain's last passage. The final ranking walks the longest chains best first."""
     chunks = index.chunks
     linker = linker_for(index) if link_weight > 0 else None
     first_raw = await index.search(ctx, questions, depth)
@@ -94,42 +104,57 @@ async def two_hop(ctx: Any, index: Any, questions: list[str], k: int, seeds: int
     for q, ranked in zip(questions, first_raw, strict=True):
         linked = linker.mentioned(q) if linker else set()
         first.append(limit_per_doc(chunks, ranked_by(rank_scores(ranked, rrf_k, linked, link_weight)), per_doc))
+    beams: list[list[tuple[float, tuple[int, ...]]]] = [[(s, (row,)) for row, s in ranked[:seeds]]
+                                                        for ranked in first]
+    for hop in range(2, hops + 1):
+        beams = await _extend(ctx, index, questions, beams, depth, expand_with, linker, link_weight, rrf_k)
+        beams = [sorted(b, key=lambda x: (-x[0], x[1])) for b in beams]
+        # the next hop extends only the best `seeds` chains; the walk below uses all of the last hop's chains
+        if hop < hops:
+            beams = [b[:seeds] for b in beams]
+    return [_walk(chunks, beam, first[qi], k, per_doc) for qi, beam in enumerate(beams)]
+
+
+async def _extend(ctx, index, questions, beams, depth, expand_with, linker, link_weight, rrf_k):
+    chunks = index.chunks
     queries, owners = [], []
-    for qi, ranked in enumerate(first):
-        for row, _ in ranked[:seeds]:
-            queries.append(seed_query(questions[qi], chunks[row], expand_with))
-            owners.append((qi, row))
-    second = await index.search(ctx, queries, depth) if queries else []
-    pairs: list[list[tuple[float, int, int]]] = [[] for _ in questions]
-    for (qi, seed), ranked in zip(owners, second, strict=True):
-        s1 = dict(first[qi])[seed]
-        linked = linker.mentioned(chunks[seed].text) if linker else set()
-        for row, s2 in rank_scores(ranked, rrf_k, linked, link_weight).items():
-            if chunks[row].doc_id != chunks[seed].doc_id:
-                pairs[qi].append((s1 + s2, seed, row))
-    return [_walk(chunks, sorted(p, key=lambda x: (-x[0], x[1], x[2])), first[qi], k, per_doc)
-            for qi, p in enumerate(pairs)]
+    for qi, beam in enumerate(beams):
+        for score, chain in beam:
+            queries.append(seed_query(questions[qi], chunks[chain[-1]], expand_with))
+            owners.append((qi, score, chain))
+    results = await index.search(ctx, queries, depth) if queries else []
+    out: list[list[tuple[float, tuple[int, ...]]]] = [[] for _ in questions]
+    for (qi, score, chain), ranked in zip(owners, results, strict=True):
+        linked = linker.mentioned(chunks[chain[-1]].text) if linker else set()
+        docs = {chunks[r].doc_id for r in chain}
+        for row, s in rank_scores(ranked, rrf_k, linked, link_weight).items():
+            if chunks[row].doc_id not in docs:
+                out[qi].append((score + s, chain + (row,)))
+    return out
 
 
-def _walk(chunks: list, pairs: list[tuple[float, int, int]], first: Ranked, k: int, per_doc: int) -> Ranked:
+async def two_hop(ctx: Any, index: Any, questions: list[str], k: int, seeds: int, depth: int, expand_with: str,
+                  link_weight: float, rrf_k: int, per_doc: int) -> list[Ranked]:
+    return await multi_hop(ctx, index, questions, k, 2, seeds, depth, expand_with, link_weight, rrf_k, per_doc)
+
+
+def _walk(chunks: list, chains: list[tuple[float, tuple[int, ...]]], first: Ranked, k: int,
+          per_doc: int) -> Ranked:
     out: dict[int, float] = {}
     per: dict[str, int] = {}
 
     def add(row: int, score: float) -> None:
         doc = chunks[row].doc_id
-        if row in out or (per_doc and per.get(doc, 0) >= per_doc):
+        if len(out) >= k or row in out or (per_doc and per.get(doc, 0) >= per_doc):
             return
         per[doc] = per.get(doc, 0) + 1
         out[row] = score
 
-    for score, seed, row in pairs:
+    for score, chain in chains:
         if len(out) >= k:
             break
-        add(seed, score)
-        if len(out) < k:
+        for row in chain:
             add(row, score)
     for row, score in first:
-        if len(out) >= k:
-            break
         add(row, score)
     return list(out.items())[:k]

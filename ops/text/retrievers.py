@@ -12,7 +12,7 @@ from pydantic import Field
 
 from .embedders import embed_texts, record_text
 from .indexes import BM25Index, DenseIndex, FaissKind, HybridIndex
-from .multihop import limit_per_doc, two_hop
+from .multihop import limit_per_doc, multi_hop
 
 
 class DenseParams(OpParams):
@@ -106,7 +106,7 @@ class IndexBuild(Op):
 
 
 class Retrieve(Op):
-    """Ranked hits with scores for every question (queries batched). `hops: 2` adds a second hop whose queries
+    """Ranked hits with scores for every question (queries batched). `hops: 2` (or 3) adds hops whose queries
     are the question plus each of the first hop's top `seeds` passages (or titles); passage pairs are ranked by
     both hops' scores, with a bonus for titles mentioned in the question or the seed passage."""
 
@@ -115,7 +115,7 @@ class Retrieve(Op):
 
     class Params(OpParams):
         top_k: int = Field(5, ge=1, le=1000, description="hits per question")
-        hops: int = Field(1, ge=1, le=2, description="1, or 2 for multi-hop retrieval")
+        hops: int = Field(1, ge=1, le=3, description="1, or 2-3 for multi-hop retrieval")
         seeds: int = Field(3, ge=1, le=50, description="hop 2: first-hop passages that seed new queries")
         depth: int = Field(20, ge=1, le=1000, description="hop 2: hits per query before fusion")
         expand_with: Literal["text", "title"] = Field("text", description="hop 2: add the seed's text or title")
@@ -130,9 +130,9 @@ class Retrieve(Op):
     async def run(self, ctx, index, questions):
         p = self.params
         texts = [q.question for q in questions]
-        if p.hops == 2:
-            ranked = await two_hop(ctx, index, texts, p.top_k, p.seeds, p.depth, p.expand_with, p.link_weight,
-                                   p.rrf_k, p.per_doc)
+        if p.hops > 1:
+            ranked = await multi_hop(ctx, index, texts, p.top_k, p.hops, p.seeds, p.depth, p.expand_with,
+                                     p.link_weight, p.rrf_k, p.per_doc)
         else:
             depth = p.top_k * 4 if p.per_doc else p.top_k
             ranked = [limit_per_doc(index.chunks, r, p.per_doc)[:p.top_k]

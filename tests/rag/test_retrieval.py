@@ -106,3 +106,29 @@ def test_index_build_and_retrieve_ops(kind):
 def test_index_build_dense_needs_embedder():
     with pytest.raises(ValueError, match="embedder"):
         asyncio.run(IndexBuild(IndexBuild.Params(kind="dense")).run(ctx(), chunks=CHUNKS))
+
+
+def test_fold_and_accent_insensitive_title_links():
+    from pipec.ops.text.multihop import fold
+
+    assert fold("Aschenbrödel Café") == "aschenbrodel cafe"
+    chunks = chunks_of(DOCS[:2])
+    chunks[1].title = "Bérlin"
+    assert TitleLinker(chunks).mentioned("a trip to berlin") == {1}
+
+
+def test_three_hops_follow_a_chain():
+    from pipec.ops.data import Document
+    from pipec.ops.text.multihop import multi_hop
+
+    docs = [Document("a", "Alpha Records signed the band Zorblax in 1990.", "Alpha Records"),
+            Document("b", "Zorblax is a rock band whose singer is Quinn Marlowe.", "Zorblax"),
+            Document("c", "Quinn Marlowe was born in the town of Fendale.", "Quinn Marlowe"),
+            Document("d", "Records of weather are kept in many towns.", "Weather records"),
+            Document("e", "A singer is a person who sings.", "Singer")]
+    index = BM25Index(chunks_of(docs))
+    question = "Where was the singer of the band signed by Alpha Records born?"
+    two = asyncio.run(multi_hop(ctx(), index, [question], 3, 2, 2, 5, "text", 0.2, 10, 1))[0]
+    three = asyncio.run(multi_hop(ctx(), index, [question], 3, 3, 2, 5, "text", 0.2, 10, 1))[0]
+    assert titles(index, three) == ["Alpha Records", "Zorblax", "Quinn Marlowe"]
+    assert titles(index, two)[:2] == ["Alpha Records", "Zorblax"]
