@@ -122,7 +122,15 @@ class PipeTui(App):
         seen, keys = set(), []
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if binding.description and binding.action not in seen:
+            if _declared_by_pipec(active.node, binding) and binding.description and binding.action not in seen:
                 seen.add(binding.action)
                 keys.append((binding.key_display or self.get_key_display(binding), binding.description))
         self.push_screen(HelpScreen(keys))
+
+
+def _declared_by_pipec(node, binding: Binding) -> bool:
+    """A binding of our own classes (not the cursor keys every textual widget has)."""
+    for cls in type(node).__mro__:
+        if cls.__module__.startswith("pipec.") and binding in cls.__dict__.get("BINDINGS", []):
+            return True
+    return False

@@ -94,6 +94,13 @@ def pin_times(db_path: Path) -> None:
                 db.execute("UPDATE node_runs SET started_at=?, ended_at=?, duration_s=CASE WHEN cache_hit=1 THEN 0"
                            " ELSE ? END WHERE run_id=? AND node=?",
                            (start + j, start + j + 0.25, 0.25 * (j + 1), run_id, node))
+        # Concurrent calls get ids in a timing-dependent order: renumber them by what they are.
+        db.execute("CREATE TEMP TABLE calls AS SELECT * FROM llm_calls"
+                   " ORDER BY run_id, node, item, prompt_tokens, request_hash")
+        db.execute("DELETE FROM llm_calls")
+        db.execute("DELETE FROM sqlite_sequence WHERE name='llm_calls'")
+        cols = [r[1] for r in db.execute("PRAGMA table_info(llm_calls)") if r[1] != "id"]
+        db.execute(f"INSERT INTO llm_calls ({','.join(cols)}) SELECT {','.join(cols)} FROM calls ORDER BY rowid")
         db.execute("UPDATE llm_calls SET created_at=?, latency_s=0.05 + 0.01 * (id % 5)", (T0,))
         db.execute("UPDATE cache_entries SET created_at=?, last_used_at=?", (T0, T0))
     db.close()

@@ -10,14 +10,19 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-GUIDE = """\
-Home: runs and studies of the store, newest first; they refresh live while `pipe run` or `pipe tune` write.
-  enter opens a run or a study; / filters (every word must match); s cycles the sort column, S reverses it.
-Run: the DAG as a tree (each node under its first input; other inputs after ←). The right side shows the
-  selected node (params, inputs, output, metrics), its per-example rows and its LLM calls. In a table,
-  enter opens a row; moving past the last row loads the next page; ] and [ jump pages; / searches.
-Study: trials (★ best, ▸ marked), best-so-far plot, objective against each parameter (v: next).
-  m marks a trial, d diffs the marked trial (or the best) with the selected one, enter opens its run."""
+GUIDE = "\n\n".join([
+    "Home: the runs and studies of the store, newest first; they refresh live while `pipe run` or "
+    "`pipe tune` write to it. enter opens a run or a study; / filters (every word must match); s cycles the "
+    "sort column, S reverses it (or click a column header).",
+    "Run: the DAG as a tree, each node under its first input (other inputs after ←): ✔ succeeded, "
+    "◆ cached, ▶ running, ✘ failed. Beside it: the selected node (params, inputs, output, metrics, error), "
+    "its per-example rows (2) and its LLM calls (3; a: all the run's calls). In a table, enter opens a row; "
+    "moving past the last row loads the next page; ] and [ jump a page; / searches.",
+    "Study: the trials (★ best, ▸ marked), the best-so-far plot (2) and the objective against each "
+    "parameter (3; v: next parameter). m marks a trial; d diffs the marked trial (or the best) with the "
+    "selected one; enter opens the trial's run.",
+    "esc goes back; q quits; r re-reads the store now.",
+])
 
 
 class HelpScreen(ModalScreen):

@@ -1,7 +1,7 @@
 """The DAG of a run as a tree: each node under its first input, other inputs named in its label.
 
-Labels show status (icon and word), time, cache hit, progress and LLM call count, and update in place when
-the run moves on (no collapse, no cursor jump).
+Labels show status (an icon: ✔ succeeded, ◆ cached, ▶ running, ✘ failed; a word when not a success), time,
+progress and LLM call count, and update in place when the run moves on (no collapse, no cursor jump).
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ def node_label(row: dict[str, Any], other_parents: list[str], llm_calls: int) ->
     text = Text()
     text.append(f"{icon} ", style=color)
     text.append(row["node"], style="bold")
-    text.append(f" {row['status']}", style=color)
+    if row["status"] not in ("succeeded", "cached"):  # the icon says it; other states are worth a word
+        text.append(f" {row['status']}", style=color)
     if row["status"] == "cached":
-        text.append(" cache hit", style="cyan")
+        text.append(" cached", style="cyan")
     elif row.get("duration_s") is not None:
         text.append(f" {fmt.seconds(row['duration_s'])}")
     if row.get("items_total"):
