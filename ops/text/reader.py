@@ -23,8 +23,9 @@ YEAR = r"\b(1[0-9]{3}|20[0-9]{2})\b"
 DATE = (r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
         r"(?:\s+\d{1,2},?)?\s+\d{4}|\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|"
         r"October|November|December)\s+\d{4})\b")
-NUMBER = r"\b\d[\d,.]*(?:\s*(?:%|percent|million|billion|thousand|hundred|ms|s|seconds|minutes|GiB|MB|KB))?"
+NUMBER = (r"\b\d[\d,.]*(?:\s*(?:%|percent|million|billion|thousand|hundred|seconds|minutes|hours|ms|GiB|MB|KB|s)\b)?")
 QUOTED = r"`([^`]+)`|\"([^\"]{1,60})\"|'([^']{1,60})'"
+IDENT = r"(?<![\w`])(?:\.?[A-Za-z][\w-]*(?:[_.][\w-]+)+|[a-z]+[A-Z]\w*|\w+_\w+)"
 PROPER = r"\b[A-Z][\w'.-]*(?:\s+(?:of|the|de|von|van|and|&)?\s*[A-Z][\w'.-]*)*"
 PHRASE_BREAK = re.compile(r"[,;:()\[\]]|\s-\s|\bwhich\b|\bthat\b|\bwho\b|\bwhere\b|\bwhen\b|\band\b|\bbut\b")
 
@@ -45,7 +46,8 @@ def question_type(question: str) -> str:
         return "date"
     if re.search(r"\b(who|whom|whose)\b", q):
         return "person"
-    if re.search(r"\b(which|what) (command|flag|option|file|op|function|parameter|table|key|port)\b", q):
+    if re.search(r"\b(which|what) (command|flag|option|file|op|function|parameter|setting|table|key|port|"
+                 r"library|database|folder|package|group|model|tool)\b", q):
         return "code"
     return "other"
 
@@ -60,11 +62,12 @@ def candidate_spans(sentence: str, qtype: str, q_words: set[str]) -> list[tuple[
     """(span, type bonus) candidates inside a sentence, excluding spans made only of question words."""
     found: list[tuple[str, float]] = []
     patterns = {"date": [(DATE, 1.0), (YEAR, 0.9)], "number": [(NUMBER, 1.0)], "person": [(PROPER, 0.6)],
-                "code": [(QUOTED, 1.0)], "other": [(QUOTED, 0.5), (PROPER, 0.3), (DATE, 0.2)]}[qtype]
+                "code": [(QUOTED, 1.0), (IDENT, 0.8), (PROPER, 0.5)],
+                "other": [(QUOTED, 0.5), (PROPER, 0.3), (DATE, 0.2)]}[qtype]
     for pattern, bonus in patterns:
         for m in re.finditer(pattern, sentence):
             span = next((g for g in m.groups() if g), None) if m.groups() else m.group(0)
-            found.append(((span or m.group(0)).strip(" .,"), bonus))
+            found.append(((span or m.group(0)).strip(" ,").rstrip("."), bonus))
     for piece in PHRASE_BREAK.split(sentence):
         words = piece.split()
         content = [w for w in words if not set(bm25_tokens(w)) <= q_words]

@@ -116,7 +116,7 @@ class Retrieve(Op):
     class Params(OpParams):
         top_k: int = Field(5, ge=1, le=1000, description="hits per question")
         hops: int = Field(1, ge=1, le=3, description="1, or 2-3 for multi-hop retrieval")
-        seeds: int = Field(3, ge=1, le=50, description="hop 2: first-hop passages that seed new queries")
+        seeds: int = Field(5, ge=1, le=50, description="hop 2+: passages (chains) that seed new queries")
         depth: int = Field(20, ge=1, le=1000, description="hop 2: hits per query before fusion")
         expand_with: Literal["text", "title"] = Field("text", description="hop 2: add the seed's text or title")
         link_weight: float = Field(0.05, ge=0, description="hop 2: bonus for a passage whose title the question "
