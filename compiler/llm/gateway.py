@@ -170,10 +170,10 @@ class Gateway:
             if problem is not None:
                 raise problem
             self._checked_models.add(model)
-        self.budget.reserve_call()
         timeout = float(params.pop("timeout", self.settings.timeout))
         attempts = 0
         async with self.limits.slot(model):
+            self.budget.reserve_call()  # checked once a slot is free, so spending so far is known
             while True:
                 attempts += 1
                 try:

@@ -54,7 +54,10 @@ def available_variables(constants: Iterable[str]) -> list[str]:
 async def run_all(jobs: list[Callable[[], Awaitable[Any]]], on_done: Callable[[int], None] | None = None) -> list[Any]:
     """Run jobs concurrently (the gateway applies the LLM concurrency limits) and return results in order.
 
-    The first exception (an error that stops the node, a budget stop) cancels the other jobs and is raised."""
+    An error that stops the node cancels the other jobs and is raised. A budget stop lets the requests already
+    sent finish (they are paid for, and land in the response cache for the next run), then is raised."""
+    from pipec.compiler.errors import BudgetExceeded
+
     tasks = [asyncio.ensure_future(job()) for job in jobs]
     done_count = 0
     try:
@@ -63,6 +66,9 @@ async def run_all(jobs: list[Callable[[], Awaitable[Any]]], on_done: Callable[[i
             done_count += 1
             if on_done is not None:
                 on_done(done_count)
+    except BudgetExceeded:
+        await asyncio.gather(*tasks, return_exceptions=True)  # the rest fail fast: no budget left
+        raise
     except BaseException:
         for task in tasks:
             task.cancel()

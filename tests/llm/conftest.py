@@ -6,6 +6,12 @@ import pytest
 from pipec.compiler.spec import LLMSettings
 
 
+def pytest_configure(config):
+    # litellm's response types make pydantic warn on first use; the gateway silences it outside pytest, but pytest
+    # resets warning filters around every test.
+    config.addinivalue_line("filterwarnings", "ignore:.*using the `ReadOnly` qualifier:UserWarning")
+
+
 @pytest.fixture
 def make_gateway(store):
     from pipec.compiler.llm.gateway import Gateway

@@ -136,3 +136,17 @@ def test_model_patterns_and_the_implicit_local_limit():
     assert limits.pattern_for("fake/x") == "fake/x" and limits.pattern_for("fake/y") is None
     assert limits.per_model[limits.pattern_for("local/smollm2")] == 3  # the settings win over the implicit 1
     assert Limits(8).per_model[Limits(8).pattern_for("local/smollm2")] == 1
+
+
+def test_usd_budget_holds_under_concurrency(make_gateway):
+    """Requests waiting for a slot check the budget when they get one: overshoot is at most `concurrency` calls."""
+    llm = make_gateway(max_usd=0.00002, concurrency=2).bind(node="n")
+
+    async def main():
+        return await asyncio.gather(*(llm.complete("fake/x", f"q{i}") for i in range(20)), return_exceptions=True)
+
+    with fake_script(lambda m: "five words in this reply", prices={"input": 0.0, "output": 1e-6}, latency=0.02):
+        results = asyncio.run(main())
+    answered = [r for r in results if not isinstance(r, Exception)]
+    assert all(isinstance(r, BudgetExceeded) for r in results if isinstance(r, Exception))
+    assert 4 <= len(answered) <= 6 and llm.gateway.cost_usd <= 0.00002 + 2 * 5e-6 + 1e-12
