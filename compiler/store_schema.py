@@ -164,4 +164,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX trials_config ON trials(study_id, config_hash);
     """,
+    # 2: pipe tune: why each trial was proposed, and the proposals of the llm strategy (accepted, repaired,
+    # rejected) with the reason
+    """
+    ALTER TABLE trials ADD COLUMN note TEXT;
+    CREATE TABLE tune_proposals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        study_id TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        trial_number INTEGER,            -- the trial that ran it (accepted or repaired), NULL when rejected
+        outcome TEXT NOT NULL,           -- accepted | repaired | rejected
+        reason TEXT,
+        reply TEXT,                      -- the proposer's raw reply
+        config_json TEXT,                -- the config after repair (NULL when rejected)
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX tune_proposals_study ON tune_proposals(study_id);
+    """,
 ]
