@@ -6,6 +6,7 @@ from typing import Any
 
 from pipec.compiler.llm.errors import LLMItemError
 from pipec.compiler.op import Out
+from pipec.ops.data import Answer
 
 from .items import run_all
 from .prompting import PromptOp, PromptParams, batch_metrics, prompt_preview
@@ -22,6 +23,7 @@ class Generate(PromptOp):
 
     outputs = {
         "texts": Out("Records", "one {id, text, error} dict per item, in input order"),
+        "answers": Out("Answers", "the same as Answer records (qid = item id), for QA evaluators"),
         "metrics": Out("Metrics", "items, errors, llm_calls, cache_hits, cost_usd, prompt/completion tokens"),
     }
 
@@ -48,7 +50,8 @@ class Generate(PromptOp):
         errors = sum(1 for r in results if r["error"])
         ctx.record_items([_item_row(r, chats[i]) for i, r in enumerate(results)])
         texts = [{"id": r["id"], "text": r["text"], "error": r["error"]} for r in results]
-        return {"texts": texts, "metrics": batch_metrics(responses, total, errors)}
+        answers = [Answer(qid=t["id"], text=t["text"] or "", error=t["error"]) for t in texts]
+        return {"texts": texts, "answers": answers, "metrics": batch_metrics(responses, total, errors)}
 
 
 def _item_row(result: dict[str, Any], chat: Any) -> dict[str, Any]:

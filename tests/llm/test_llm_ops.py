@@ -39,6 +39,9 @@ def test_generate_texts_metrics_items_and_log(tmp_path, store):
     texts = result.nodes and run_outputs(store, result, "gen")["texts"]
     assert [t["text"] for t in texts] == ["Paris", "Lima", None]
     assert "refused the request" in texts[2]["error"] and [t["id"] for t in texts] == ["q1", "q2", "q3"]
+    answers = run_outputs(store, result, "gen")["answers"]
+    assert [(a.qid, a.text, a.error is None) for a in answers] == [("q1", "Paris", True), ("q2", "Lima", True),
+                                                                  ("q3", "", False)]
     assert result.metrics["gen"]["errors"] == 1 and result.metrics["gen"]["llm_calls"] == 2  # answered ones
     assert result.llm_calls == 3  # the run's total counts every request sent, the refused one too
     items = store.items(result.nodes["gen"].key)
