@@ -12,7 +12,6 @@ import glob
 import importlib.util
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +124,7 @@ class LocalLLM(CustomLLM):
             raise litellm.NotFoundError(str(exc), model=f"local/{model}", llm_provider="local") from None
 
     def completion(self, model, messages, *args, **kwargs):
-        t0 = time.perf_counter()
         out = self._run(model, messages, kwargs.get("optional_params"))
-        del t0
         return self._fill(model, out, kwargs["model_response"])
 
     async def acompletion(self, model, messages, *args, **kwargs):
