@@ -1,0 +1,66 @@
+"""Successive halving over the evaluation set size.
+
+`tune.halving` names the parameter that sets how many questions are evaluated (e.g. `questions`, the limit of
+a load.dataset node) and its range: rung budgets are max, max/eta, max/eta^2, ... down to min. A bracket scores
+eta^(rungs-1) fresh configs (or `configs`) on the smallest budget, promotes the best 1/eta to the next budget,
+and so on until the full budget; then a new bracket starts with fresh configs (drawn without replacement in a
+seeded random order). Only full-budget trials compete for the study's best.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from .base import History, Proposal, Strategy
+from .random_search import random_configs
+
+
+def rung_budgets(minimum: int, maximum: int, eta: int) -> list[int]:
+    budgets = [maximum]
+    while True:
+        nxt = max(minimum, round(budgets[-1] / eta))
+        if nxt >= budgets[-1] or nxt < minimum:
+            break
+        budgets.append(nxt)
+        if nxt == minimum:
+            break
+    return budgets[::-1]
+
+
+class Halving(Strategy):
+    name = "halving"
+    uses_budget = True
+
+    def __init__(self, space, ctx):
+        super().__init__(space, ctx)
+        h = ctx.spec.halving
+        if h is None:
+            from pipec.compiler.errors import UsageError
+
+            raise UsageError("strategy 'halving' needs a 'halving' entry in the tune section",
+                             ) from None
+        self.budgets = rung_budgets(h.min, h.max, h.eta)
+        self.eta = h.eta
+        self.first_rung = h.eta ** (len(self.budgets) - 1)
+
+    def ask(self, history: History) -> Proposal | None:
+        fresh = random_configs(self.space, self.ctx.seed)
+        for bracket in itertools.count(1):
+            configs = list(itertools.islice(fresh, self.first_rung))
+            if not configs:
+                return None
+            for rung, budget in enumerate(self.budgets):
+                for config in configs:
+                    if not history.seen(config, budget):
+                        return Proposal(config, budget, note=f"bracket {bracket}, rung {rung + 1}: "
+                                                             f"{budget} questions")
+                keep = max(1, math.ceil(len(configs) / self.eta))
+                ranked = sorted(configs, key=lambda c: _score(history, c, budget), reverse=True)
+                configs = ranked[:keep]
+        return None
+
+
+def _score(history: History, config, budget) -> float:
+    score = history.score(config, budget)
+    return float("-inf") if score is None else score

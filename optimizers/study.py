@@ -1,0 +1,374 @@
+"""Running a study: ask the strategy, run the trial (a memoized run of the graph with the config as overrides),
+record it, repeat until the strategy is done or a budget is reached. Resumable: every trial is in the store
+as soon as it starts and once it ends, so a study continues after a crash or kill -9 losing at most the trial in
+flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipec.compiler.compile import compile_file
+from pipec.compiler.errors import CompileError, PipeError, UsageError
+from pipec.compiler.executor import Executor, new_run_id
+from pipec.compiler.spec import Settings
+from pipec.compiler.store import Store
+
+from .objective import evaluate, tie_break
+from .records import INTERRUPTED, StudyRecords, _json
+from .space import (
+    Space,
+    TuneSpec,
+    _check_values,
+    current_value,
+    is_model_param,
+    parse_spec,
+    pipeline_position,
+)
+from .strategies import STRATEGIES, History, Proposal, StrategyContext, TrialView, config_hash
+
+FINISHED_REASONS = ("trials", "exhausted")
+
+
+@dataclass
+class Budgets:
+    trials: int | None = None  # finished trials in the study (earlier sessions included)
+    timeout_s: float | None = None  # wall time of this session
+    max_usd: float | None = None  # LLM spend of the whole study (trials + proposer)
+    max_calls: int | None = None  # uncached LLM calls of the whole study
+
+
+@dataclass
+class StudyOutcome:
+    study_id: str
+    name: str
+    strategy: str
+    spec: TuneSpec
+    space: Space
+    history: History
+    stop_reason: str
+    status: str
+    resumed: bool = False
+    reaped: int = 0
+    totals: dict[str, float] = field(default_factory=dict)
+
+
+class Tuner:
+    def __init__(self, graph_path: str | Path, store: Store, *, strategy: str | None = None,
+                 budgets: Budgets | None = None, study: str | None = None, seed: int | None = None,
+                 overrides: Iterable[Any] = (), settings: Settings | None = None, registry: Any = None,
+                 use_cache: bool = True, order: str | list[str] | None = None, llm_model: str | None = None,
+                 on_trial: Callable[[TrialView, str], None] | None = None):
+        self.graph_path = Path(graph_path)
+        self.store = store
+        self.records = StudyRecords(store)
+        self.overrides = list(overrides)
+        self.registry = registry
+        self.graph = compile_file(self.graph_path, self.overrides, registry)
+        if self.graph.spec.tune is None:
+            raise UsageError(f"{graph_path} has no 'tune' section", ) from None
+        spec, space, problems = parse_spec(self.graph.spec.tune)
+        if problems or spec is None or space is None:  # compile_file already reported these; defensive
+            raise UsageError("; ".join(p[0] for p in problems))
+        updates: dict[str, Any] = {}
+        if order is not None:
+            updates["order"] = order
+        if llm_model:
+            updates["llm"] = (spec.llm.model_copy(update={"model": llm_model}) if spec.llm else
+                              {"model": llm_model})
+        self.spec = spec.model_validate({**spec.model_dump(), **updates}) if updates else spec
+        self.space = space
+        self.strategy_name = strategy or spec.strategy
+        if self.strategy_name not in STRATEGIES:
+            from pipec.compiler.errors import did_you_mean
+
+            raise UsageError(f"unknown strategy '{self.strategy_name}'; "
+                             + (did_you_mean(self.strategy_name, STRATEGIES) or f"choose {', '.join(STRATEGIES)}"))
+        self.seed = spec.seed if seed is None else seed
+        self.budgets = budgets or Budgets(trials=spec.trials)
+        self.settings = settings or self.graph.spec.settings
+        self.study_name = study or f"{self.graph.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.use_cache = use_cache
+        self.on_trial = on_trial
+        self._gateway = None
+
+    # --- the study row ---------------------------------------------------------------------------------------
+    def _objective_json(self) -> dict[str, Any]:
+        s = self.spec
+        return {"metric": s.main.metric, "direction": s.main.direction,
+                "secondary": s.secondary.model_dump() if s.secondary else None,
+                "constraints": [c.model_dump() for c in s.constraints]}
+
+    def _settings_json(self, stop_reason: str | None = None) -> dict[str, Any]:
+        return {"seed": self.seed, "graph_file": str(self.graph_path.resolve()),
+                "overrides": [o if isinstance(o, str) else {"path": ".".join(o[0]), "value": o[1]}
+                              for o in self.overrides],
+                "order": self.order(), "halving": self.spec.halving.model_dump() if self.spec.halving else None,
+                "llm": self.spec.llm.model_dump() if self.spec.llm else None,
+                "budgets": self.budgets.__dict__, "stop_reason": stop_reason}
+
+    def _open_study(self) -> tuple[str, bool]:
+        row = self.records.find(self.study_name)
+        if row is None:
+            return self.records.create(self.study_name, self.graph.name, self.graph.file, self.strategy_name,
+                                       self._objective_json(), self.space.to_json(), self._settings_json()), False
+        fix = "use a new --study name, or the same graph and tune section"
+        if _load(row["space_json"]) != _load(_json(self.space.to_json())):
+            raise UsageError(f"study '{self.study_name}' was created with another search space ({fix})")
+        if _load(row["objective_json"]) != _load(_json(self._objective_json())):
+            raise UsageError(f"study '{self.study_name}' was created with another objective ({fix})")
+        if row["strategy"] != self.strategy_name:
+            raise UsageError(f"study '{self.study_name}' uses strategy '{row['strategy']}', not "
+                             f"'{self.strategy_name}' (drop --strategy to resume it, or {fix})")
+        stored_seed = (_load(row["settings_json"]) or {}).get("seed")
+        if stored_seed is not None:
+            self.seed = stored_seed
+        return row["id"], True
+
+    # --- history ---------------------------------------------------------------------------------------------
+    def _load_history(self, study_id: str) -> tuple[History, int]:
+        rows = self.records.trials(study_id)
+        trials = [self._view(r) for r in rows
+                  if r["state"] != "running" and not (r["error"] or "").startswith(INTERRUPTED)]
+        return History(trials), max((r["number"] for r in rows), default=0)
+
+    def _view(self, row: dict[str, Any]) -> TrialView:
+        metrics = _load(row["metrics_json"]) or {}
+        score = None
+        if row["state"] == "complete" and row["value"] is not None:
+            _, score, _ = evaluate(self.spec, metrics, self._totals(row))
+        return TrialView(row["number"], _load(row["config_json"]), row["budget"], row["state"], score,
+                         row["value"], row["run_id"], metrics, row["error"], self._totals(row), row.get("note") or "")
+
+    @staticmethod
+    def _totals(row: dict[str, Any]) -> dict[str, float]:
+        return {k: row.get(k) or 0.0 for k in ("cost_usd", "duration_s", "llm_calls", "cache_hits")}
+
+    # --- strategy context --------------------------------------------------------------------------------------
+    def defaults(self) -> dict[str, Any]:
+        out = {}
+        for p in self.space:
+            value = current_value(self.graph, p.path)
+            try:
+                out[p.path] = p.repair(value)[0]
+            except ValueError:
+                out[p.path] = p.grid()[0]
+        return out
+
+    def order(self) -> list[str]:
+        order = self.spec.order
+        if isinstance(order, list):
+            return order + [p for p in self.space.params if p not in order]
+        index = {p: i for i, p in enumerate(self.space.params)}
+
+        def key(param):
+            model_rank = 0 if order == "models_first" and is_model_param(self.graph, param) else 1
+            return model_rank, pipeline_position(self.graph, param), index[param.path]
+
+        return [p.path for p in sorted(self.space, key=key)]
+
+    def _context(self, study_id: str) -> StrategyContext:
+        proposer = self._proposer(study_id) if self.strategy_name == "llm" and self.spec.llm else None
+        return StrategyContext(self.spec, self.seed, self.defaults(), self.order(), proposer=proposer,
+                               failures=self._failures, check_value=self._check_value)
+
+    def _check_value(self, path: str, value: Any) -> list[str]:
+        param = self.space.params[path]
+        return [m for m, _, _ in _check_values(self.graph, path, [value], prompt=param.kind == "prompt")]
+
+    def _proposer(self, study_id: str) -> Callable[[str], str]:
+        from pipec.compiler.llm.gateway import Gateway
+
+        llm = self.spec.llm
+        self._gateway = Gateway(store=self.store, settings=self.settings.llm, run_id=None)
+        bound = self._gateway.bind(node=f"tune:{self.study_name}")
+        counter = iter(range(1, 1 << 30))
+
+        def propose(prompt: str) -> str:
+            n = next(counter)
+            return bound.complete_sync(llm.model, prompt, item=f"proposal-{n}", temperature=llm.temperature,
+                                       max_tokens=llm.max_tokens).text or ""
+
+        return propose
+
+    def _failures(self, trial: TrialView) -> list[dict[str, Any]]:
+        """Examples the trial got most wrong (per-item rows of the objective's node), for prompt proposals."""
+        node, _, metric = self.spec.main.metric.partition(".")
+        metric = metric.rsplit(".", 1)[-1]
+        rows = self.store.query("SELECT cache_key FROM node_runs WHERE run_id=? AND node=?", (trial.run_id, node))
+        if not rows or not self.spec.llm or self.spec.llm.failures == 0:
+            return []
+        items = [r for r in self.store.items(rows[0]["cache_key"], limit=1000)
+                 if isinstance(r.get(metric), (int, float))]
+        sign = 1 if self.spec.main.direction == "maximize" else -1
+        items.sort(key=lambda r: sign * r[metric])
+        return [{k: v for k, v in r.items() if k not in ("idx",)} for r in items[:self.spec.llm.failures]]
+
+    # --- budgets ------------------------------------------------------------------------------------------------
+    def study_totals(self, study_id: str) -> dict[str, float]:
+        t = self.store.query("SELECT COALESCE(SUM(cost_usd), 0) AS usd, COALESCE(SUM(llm_calls), 0) AS calls"
+                             " FROM trials WHERE study_id=?", (study_id,))[0]
+        p = self.store.query("SELECT COALESCE(SUM(cost_usd), 0) AS usd, COUNT(*) AS calls FROM llm_calls"
+                             " WHERE node=? AND cache_hit=0 AND error IS NULL", (f"tune:{self.study_name}",))[0]
+        return {"cost_usd": t["usd"] + p["usd"], "llm_calls": t["calls"] + p["calls"],
+                "proposer_calls": p["calls"]}
+
+    def _budget_stop(self, study_id: str, history: History, started: float) -> str | None:
+        b = self.budgets
+        if b.trials is not None and len(history) >= b.trials:
+            return "trials"
+        if b.timeout_s is not None and time.monotonic() - started >= b.timeout_s:
+            return "timeout"
+        totals = self.study_totals(study_id)
+        if b.max_usd is not None and totals["cost_usd"] >= b.max_usd:
+            return "max_usd"
+        if b.max_calls is not None and totals["llm_calls"] >= b.max_calls:
+            return "max_calls"
+        return None
+
+    def _trial_settings(self, study_id: str) -> Settings:
+        llm: dict[str, Any] = {}
+        totals = self.study_totals(study_id)
+        if self.budgets.max_usd is not None:
+            llm["max_usd"] = max(0.0, self.budgets.max_usd - totals["cost_usd"])
+        if self.budgets.max_calls is not None:
+            llm["max_calls"] = max(0, int(self.budgets.max_calls - totals["llm_calls"]))
+        if not llm:
+            return self.settings
+        return self.settings.model_copy(update={"llm": self.settings.llm.model_copy(update=llm)})
+
+    # --- the loop ------------------------------------------------------------------------------------------------
+    def run(self) -> StudyOutcome:
+        study_id, resumed = self._open_study()
+        reaped = self.records.reap(study_id) if resumed else 0
+        history, last_number = self._load_history(study_id)
+        ctx = self._context(study_id)
+        strategy = STRATEGIES[self.strategy_name](self.space, ctx)
+        self.records.set_status(study_id, "running", self._settings_json())
+        started = time.monotonic()
+        stop, repeats = None, 0
+        try:
+            while stop is None:
+                stop = self._budget_stop(study_id, history, started)
+                if stop:
+                    break
+                proposal = strategy.ask(history)
+                number = last_number + 1
+                self._record_notes(study_id, ctx, number if proposal else None)
+                if proposal is None:
+                    stop = "exhausted"
+                    break
+                if history.seen(proposal.config, proposal.budget):  # a strategy bug must not loop forever
+                    repeats += 1
+                    stop = "exhausted" if repeats > 100 else None
+                    continue
+                trial, stop = self._run_trial(study_id, number, proposal, started)
+                last_number = number
+                if trial is not None:
+                    history.add(trial)
+                    strategy.tell(trial)
+                    if self.on_trial:
+                        self.on_trial(trial, proposal.note)
+        except KeyboardInterrupt:
+            self.records.set_status(study_id, "stopped", self._settings_json("interrupted"))
+            raise
+        status = "finished" if stop in FINISHED_REASONS else "stopped"
+        self.records.set_status(study_id, status, self._settings_json(stop))
+        return StudyOutcome(study_id, self.study_name, self.strategy_name, self.spec, self.space, history,
+                            stop or "exhausted", status, resumed, reaped, self.study_totals(study_id))
+
+    def _record_notes(self, study_id: str, ctx: StrategyContext, number: int | None) -> None:
+        for note in ctx.notes:
+            accepted = note["outcome"] != "rejected"
+            self.records.add_proposal(study_id, note["outcome"], note["reason"], note["reply"], note["config"],
+                                      number if accepted else None)
+        ctx.notes.clear()
+
+    def overrides_for(self, proposal: Proposal) -> list[Any]:
+        items = list(self.overrides) + [(p.split("."), v) for p, v in proposal.config.items()]
+        if proposal.budget is not None and self.spec.halving:
+            items.append((self.spec.halving.param.split("."), proposal.budget))
+        return items
+
+    def _run_trial(self, study_id: str, number: int, proposal: Proposal, started: float
+                   ) -> tuple[TrialView | None, str | None]:
+        run_id = new_run_id()
+        key = config_hash(proposal.config, proposal.budget)
+        self.records.start_trial(study_id, number, proposal.config, key, proposal.budget, run_id, proposal.note)
+        view = TrialView(number, proposal.config, proposal.budget, "failed", None, run_id=run_id)
+        view.note = proposal.note
+        try:
+            graph = compile_file(self.graph_path, self.overrides_for(proposal), self.registry)
+        except CompileError as exc:
+            view.error = "the config does not compile: " + "; ".join(d.message for d in exc.diagnostics)
+            self.records.finish_trial(study_id, number, "failed", error=view.error)
+            return view, None
+        executor = Executor(graph, self.store, use_cache=self.use_cache, run_id=run_id, study_id=study_id,
+                            trial_number=number, settings=self._trial_settings(study_id))
+        remaining = None
+        if self.budgets.timeout_s is not None:
+            remaining = max(0.01, self.budgets.timeout_s - (time.monotonic() - started))
+        try:
+            result = asyncio.run(asyncio.wait_for(executor.run_async(), remaining))
+        except TimeoutError:
+            self.records.finish_trial(study_id, number, "failed", error=f"{INTERRUPTED}: the study's --timeout")
+            return None, "timeout"
+        except KeyboardInterrupt:
+            self.records.finish_trial(study_id, number, "failed", error=f"{INTERRUPTED}: by the user")
+            raise
+        totals = {"cost_usd": result.cost_usd, "duration_s": result.duration_s, "llm_calls": result.llm_calls,
+                  "cache_hits": result.cache_hits}
+        view.totals = totals
+        common = dict(metrics=result.metrics, cost_usd=result.cost_usd, llm_calls=result.llm_calls,
+                      cache_hits=result.cache_hits, duration_s=result.duration_s)
+        if result.status == "budget_exceeded":
+            self.records.finish_trial(study_id, number, "failed", error=f"{INTERRUPTED}: {result.error}", **common)
+            reason = "max_calls" if "call" in (result.error or "") else "max_usd"
+            return None, reason
+        if result.status != "succeeded":
+            view.error = result.error or result.status
+            self.records.finish_trial(study_id, number, "failed", error=view.error, **common)
+            return view, None
+        try:
+            value, score, violated = evaluate(self.spec, result.metrics, totals)
+        except KeyError as exc:
+            view.error = str(exc.args[0])
+            self.records.finish_trial(study_id, number, "failed", error=view.error, **common)
+            return view, None
+        self.records.finish_trial(study_id, number, "complete", value=value,
+                                  error=("infeasible: " + "; ".join(violated)) if violated else None, **common)
+        view.state, view.value, view.score, view.metrics = "complete", value, score, result.metrics
+        view.totals = totals
+        view.error = ("infeasible: " + "; ".join(violated)) if violated else None
+        return view, None
+
+
+def best_trial(outcome_or_spec: Any, trials: list[TrialView]) -> TrialView | None:
+    """The best feasible complete trial (largest evaluation budget only), ties broken by the secondary objective."""
+    spec = outcome_or_spec.spec if hasattr(outcome_or_spec, "spec") else outcome_or_spec
+    done = [t for t in trials if t.state == "complete" and t.score is not None]
+    if not done:
+        return None
+    top_budget = max((t.budget for t in done if t.budget is not None), default=None)
+    if top_budget is not None:
+        done = [t for t in done if t.budget == top_budget]
+    return max(done, key=lambda t: (t.score, tie_break(spec, t.metrics, t.totals)))
+
+
+def _load(text: str | None) -> Any:
+    import json
+
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+__all__ = ["Budgets", "StudyOutcome", "Tuner", "best_trial", "PipeError"]
