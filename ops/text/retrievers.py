@@ -39,16 +39,29 @@ async def dense_index(ctx, chunks, embedder, faiss_kind: str, with_title: bool) 
 
 
 class IndexDense(Op):
-    """A faiss inner-product index over the chunks' embeddings (cached per model and text)."""
+    """A faiss inner-product index over the chunks' embeddings (computed and cached per model and text, or taken
+    from an embed.documents node over the same chunks)."""
 
     name = "index.dense"
     version = "1"
     Params = DenseParams
-    inputs = {"chunks": In("Documents"), "embedder": In("Embedder")}
+    inputs = {"chunks": In("Documents"), "embedder": In("Embedder", "also embeds the queries"),
+              "embeddings": In("Embeddings", "precomputed vectors of these chunks", required=False)}
     outputs = {"index": Out("Index")}
 
-    async def run(self, ctx, chunks, embedder):
-        return {"index": await dense_index(ctx, chunks, embedder, self.params.faiss, self.params.with_title)}
+    async def run(self, ctx, chunks, embedder, embeddings=None):
+        p = self.params
+        if embeddings is None:
+            return {"index": await dense_index(ctx, chunks, embedder, p.faiss, p.with_title)}
+        if embeddings.model != embedder.cache_name:
+            raise ValueError(f"the embeddings come from '{embeddings.model}' but the embedder is "
+                             f"'{embedder.cache_name}': queries and chunks must use the same model")
+        row = {cid: i for i, cid in enumerate(embeddings.ids)}
+        missing = [c.id for c in chunks if c.id not in row]
+        if missing:
+            raise ValueError(f"{len(missing)} chunks have no embedding (first: {missing[0]!r}); embed the same chunks")
+        vectors = embeddings.vectors[[row[c.id] for c in chunks]]
+        return {"index": await asyncio.to_thread(DenseIndex, chunks, embedder, vectors, p.faiss, p.with_title)}
 
 
 class IndexBM25(Op):

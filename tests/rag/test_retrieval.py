@@ -132,3 +132,33 @@ def test_three_hops_follow_a_chain():
     three = asyncio.run(multi_hop(ctx(), index, [question], 3, 3, 2, 5, "text", 0.2, 10, 1))[0]
     assert titles(index, three) == ["Alpha Records", "Zorblax", "Quinn Marlowe"]
     assert titles(index, two)[:2] == ["Alpha Records", "Zorblax"]
+
+
+def test_index_dense_from_precomputed_embeddings_matches():
+    from pipec.ops.text.embedders import EmbedDocuments
+    from pipec.ops.text.retrievers import IndexDense
+
+    spec = parse_embedder("hashing:128")
+    emb = asyncio.run(EmbedDocuments(EmbedDocuments.Params()).run(ctx(), documents=CHUNKS, embedder=spec))
+    op = IndexDense(IndexDense.Params())
+    given = asyncio.run(op.run(ctx(), chunks=CHUNKS, embedder=spec, embeddings=emb["embeddings"]))["index"]
+    computed = asyncio.run(op.run(ctx(), chunks=CHUNKS, embedder=spec))["index"]
+    q = ["capital of Germany"]
+    assert asyncio.run(given.search(ctx(), q, 3)) == asyncio.run(computed.search(ctx(), q, 3))
+    with pytest.raises(ValueError, match="same model"):
+        asyncio.run(op.run(ctx(), chunks=CHUNKS, embedder=parse_embedder("hashing:64"),
+                           embeddings=emb["embeddings"]))
+
+
+def test_index_hybrid_op_composes_dense_and_bm25():
+    from pipec.ops.text.retrievers import IndexBM25, IndexDense, IndexHybrid
+
+    spec = parse_embedder("hashing")
+    dense = asyncio.run(IndexDense(IndexDense.Params()).run(ctx(), chunks=CHUNKS, embedder=spec))["index"]
+    sparse = IndexBM25(IndexBM25.Params()).run(ctx(), chunks=CHUNKS)["index"]
+    hybrid = IndexHybrid(IndexHybrid.Params(fusion="weighted", dense_weight=0.3)).run(ctx(), dense=dense,
+                                                                                      sparse=sparse)["index"]
+    assert hybrid.fusion == "weighted" and hybrid.dense_weight == 0.3
+    assert titles(hybrid, asyncio.run(hybrid.search(ctx(), ["Guido programming language"], 1))[0]) == ["Python"]
+    with pytest.raises(TypeError, match="index.dense"):
+        IndexHybrid(IndexHybrid.Params()).run(ctx(), dense=sparse, sparse=dense)
