@@ -240,3 +240,17 @@ def test_ctx_llm_from_a_plain_def_op_and_an_async_op(tmp_path, store):
     assert rows == [{"node": "s", "item": "1"}, {"node": "s", "item": "2"},
                     {"node": "a", "item": "SYNC 1"}, {"node": "a", "item": "SYNC 2"}]
     assert result.llm_calls == 4
+
+
+def test_the_example_graph_runs_offline_with_its_fake_script(repo, store, monkeypatch):
+    from pipec.compiler.api import run_file
+
+    example = repo / "examples" / "llm"
+    monkeypatch.setenv("PIPEC_FAKE_LLM", str(example / "fake_script.yaml"))
+    result = run_file(example / "extract.yaml", store=store)
+    assert result.status == "succeeded", result.error
+    facts = {r["id"]: r for r in result.outputs["facts"]}
+    assert facts["curie"]["born"] == 1867 and facts["hopper"]["birthplace"] == "New York City"  # repaired, re-asked
+    assert facts["lovelace"]["error"] and facts["lovelace"]["born"] is None  # a per-item failure
+    assert all(t["text"] for t in result.outputs["summaries"])
+    assert result.cost_usd > 0 and result.metrics["facts"]["parse_errors"] == 1
