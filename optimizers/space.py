@@ -134,10 +134,12 @@ class Param:
 
     def snap(self, value: float) -> Any:
         if self.kind == "int":
-            v = int(round(value))
+            v = int(round(min(max(value, self.low), self.high)))
             if self.step:
-                v = int(self.low) + int(round((v - self.low) / self.step)) * int(self.step)
-            return int(min(max(v, self.low), self.high))
+                n = int(round((v - self.low) / self.step))
+                n = min(n, int((self.high - self.low) // self.step))
+                v = int(self.low) + n * int(self.step)
+            return v
         return float(min(max(value, self.low), self.high))
 
     def sample(self, rng: random.Random) -> Any:
@@ -343,7 +345,10 @@ def check_tune_section(graph: Any) -> list[Problem]:
         values = param.grid() if not param.categorical else param.values
         if not param.categorical:
             values = sorted({param.snap(param.low), param.snap(param.high), *values})
+        shorthand = isinstance(spec.space[param.path], list)
         for message, sub, fix in _check_values(graph, param.path, values, prompt=param.kind == "prompt"):
+            if shorthand and sub[:1] == ("values",):
+                sub = sub[1:]  # `[a, b]` is short for `{values: [a, b]}`
             problems.append((message, ("space", param.path) + sub, fix))
     return problems
 
@@ -448,5 +453,6 @@ def is_model_param(graph: Any, param: Param) -> bool:
 
 def pipeline_position(graph: Any, param: Param) -> int:
     targets, _ = node_targets(graph, param.path)
-    positions = [graph.order.index(n) for n, _ in targets if n in graph.order]
-    return min(positions) if positions else len(graph.order)
+    declared = list(graph.nodes)  # the order the file lists its nodes: the pipeline order as its author wrote it
+    positions = [declared.index(n) for n, _ in targets if n in declared]
+    return min(positions) if positions else len(declared)
