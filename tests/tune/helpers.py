@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from pipec.compiler.store import Store
 from pipec.optimizers.study import Budgets, Tuner, best_trial
 

@@ -6,7 +6,6 @@ import random
 import textwrap
 
 import pytest
-
 from pipec.compiler.compile import compile_file
 from pipec.compiler.errors import CompileError
 from pipec.optimizers.space import parse_param, parse_spec

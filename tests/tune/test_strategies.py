@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from pipec.optimizers.strategies.halving import rung_budgets
 from pipec.optimizers.synthetic import synthetic_score
 
