@@ -19,7 +19,7 @@ from pydantic import Field
 MINILM_NAME = "minilm-l6-v2-int8"
 _memory: dict[tuple[str, str], np.ndarray] = {}
 _memory_lock = threading.Lock()
-MEMORY_LIMIT = 300_000
+MEMORY_LIMIT = 100_000  # vectors kept in memory per process (~150 MB at 384-d)
 SQL_BATCH = 400
 
 
@@ -119,13 +119,27 @@ async def embed_texts(ctx: Any, spec: EmbedderSpec, texts: list[str], progress: 
     hashes = [text_hash(t) for t in texts]
     found = await asyncio.to_thread(cache_lookup, store, spec.cache_name, hashes)
     todo = list({h: t for h, t in zip(hashes, texts, strict=False) if h not in found}.items())
-    report = (lambda done, total: ctx.progress(done, total)) if (ctx is not None and progress) else None
+    report = _reporter(ctx, progress)
     if todo:
         new = await _compute(ctx, spec, [t for _, t in todo], report)
         computed = {h: new[i] for i, (h, _) in enumerate(todo)}
         await asyncio.to_thread(cache_save, store, spec.cache_name, computed)
         found.update(computed)
     return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+def _reporter(ctx: Any, progress: bool):
+    """Progress after each batch; stops a long embedding once the run is cancelled (Ctrl-C, budget)."""
+    if ctx is None:
+        return None
+
+    def report(done: int, total: int) -> None:
+        if getattr(ctx, "cancelled", False):
+            raise PipeError("embedding stopped: the run was cancelled")
+        if progress:
+            ctx.progress(done, total)
+
+    return report
 
 
 async def _compute(ctx: Any, spec: EmbedderSpec, texts: list[str], report) -> np.ndarray:

@@ -67,3 +67,13 @@ def test_cache_embeds_identical_texts_once(store, monkeypatch):
     assert np.allclose(first[0], second[2]) and np.allclose(first[1], second[0])
     rows = store.execute("SELECT COUNT(*) FROM embedding_cache WHERE model=?", (spec.cache_name,)).fetchone()[0]
     assert rows == 3
+
+
+def test_embedding_stops_when_the_run_is_cancelled():
+    from pipec.compiler.errors import PipeError
+
+    c = ctx()
+    c.cancelled = True
+    spec = parse_embedder("minilm", batch_size=4)
+    with pytest.raises(PipeError, match="cancelled"):
+        asyncio.run(embed_texts(c, spec, [f"text number {i}" for i in range(12)]))
