@@ -18,14 +18,40 @@ from pipec.compiler.commands.common import (
 STRATEGY_NAMES = ["grid", "random", "greedy", "llm", "halving"]
 
 
+EPILOG = """examples:
+  pipe tune examples/rag/tune.yaml --trials 10                       # the tune section's strategy (random)
+  pipe tune examples/rag/tune.yaml --strategy greedy --out best.yaml  # coordinate descent, models first
+  pipe tune examples/rag/tune.yaml --strategy halving --seed 1        # successive halving over `questions`
+  pipe tune examples/rag/tune.yaml --study rag1 --timeout 60          # run it again to resume study rag1
+
+Every trial is a memoized run: nodes whose inputs and parameters did not change come from the store.
+--max-usd and --max-calls count the whole study (its trials and the llm strategy's proposals, earlier
+sessions included); --trials counts finished trials of the study, earlier sessions included.
+exit codes: 0 the study ended (finished or stopped by a budget), 1 no trial completed, 2 bad input,
+130 interrupted (finished trials are kept; resume with --study NAME). See docs/tune.md."""
+
+STUDY_HELP = {
+    "--max-usd": "stop the study when its LLM spend (trials + proposer) reaches X USD",
+    "--max-calls": "stop the study after N uncached LLM calls (trials + proposer)",
+    "--no-cache": "run every node of every trial, ignoring memoized results (for timing comparisons)",
+}
+
+
 def add_arguments(parser):
+    import argparse
+
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add_graph_options(parser)
     parser.add_argument("--strategy", choices=STRATEGY_NAMES, help="search strategy (default: the tune section's, "
                                                                    "else random)")
-    parser.add_argument("--trials", type=int, metavar="N", help="stop when the study has N finished trials")
-    parser.add_argument("--timeout", type=float, metavar="T", help="stop after T seconds of wall time")
+    parser.add_argument("--trials", type=int, metavar="N", help="stop when the study has N finished trials "
+                                                                "(default: the tune section's trials)")
+    parser.add_argument("--timeout", type=float, metavar="T", help="stop after T seconds of wall time (this "
+                                                                   "session; the trial in flight is dropped)")
     parser.add_argument("--study", metavar="NAME", help="study name; an existing study resumes")
-    parser.add_argument("--seed", type=int, metavar="K", help="random seed (random, halving, llm fallback)")
+    parser.add_argument("--seed", type=int, metavar="K", help="random seed (random, halving, llm fallback; "
+                                                              "default: the tune section's seed)")
     parser.add_argument("--out", metavar="FILE", help="write the best config as a runnable YAML graph")
     parser.add_argument("--order", metavar="ORDER", help="greedy order: models_first (default), pipeline, or "
                                                          "comma-separated paths")
@@ -33,6 +59,9 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the study as JSON on stdout")
     parser.add_argument("--quiet", "-q", action="store_true", help="no line per trial")
     add_run_options(parser)
+    for action in parser._actions:
+        for flag in action.option_strings:
+            action.help = STUDY_HELP.get(flag, action.help)
 
 
 def run(args) -> int:

@@ -16,6 +16,7 @@ from .objective import metric_value
 from .strategies import TrialView
 
 SHOWN_TEXT = 28
+WIDE_PAGE = 220  # columns of the tables when stdout is not a terminal
 
 
 def short(value: Any, width: int = SHOWN_TEXT) -> str:
@@ -76,15 +77,16 @@ def effects(outcome, best: TrialView | None) -> list[tuple[str, list[tuple[str, 
 
 
 def print_report(outcome, best: TrialView | None, console=None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console(stderr=False)
+    console = console or _console()
     header, rows = trial_rows(outcome, best)
     table = Table(title=f"study {outcome.name} ({outcome.strategy}): {len(rows)} trials", title_justify="left")
     for h in header:
+        shrinkable = h in outcome.space.params or h == "note"
         table.add_column(h, justify="right" if h not in ("state", "note") else "left", no_wrap=True,
-                         overflow="ellipsis", max_width=40 if h == "note" else 24)
+                         overflow="ellipsis", max_width=40 if h == "note" else 24,
+                         min_width=None if shrinkable else min(len(h), 12))
     for r in rows:
         table.add_row(*r)
     console.print(table)
@@ -98,6 +100,14 @@ def print_report(outcome, best: TrialView | None, console=None) -> None:
                 etable.add_row(path if i == 0 else "", value, f"{mean:.4g}", f"{top:.4g}", str(n),
                                f"{spread:.4g}" if i == 0 else "")
         console.print(etable)
+
+
+def _console():
+    """The terminal's width on a terminal; a wide page when piped or redirected (no crushed columns)."""
+    from rich.console import Console
+
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=WIDE_PAGE)
 
 
 # --- the best config as YAML ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ flight.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pipec.compiler.compile import compile_file
 from pipec.compiler.errors import CompileError, PipeError, UsageError
 from pipec.compiler.executor import Executor, new_run_id
 from pipec.compiler.spec import Settings
-from pipec.compiler.store import Store
+from pipec.compiler.store import Store, _pid_alive
 
 from .objective import evaluate, tie_break
 from .records import INTERRUPTED, StudyRecords, _json
@@ -110,7 +111,7 @@ class Tuner:
                               for o in self.overrides],
                 "order": self.order(), "halving": self.spec.halving.model_dump() if self.spec.halving else None,
                 "llm": self.spec.llm.model_dump() if self.spec.llm else None,
-                "budgets": self.budgets.__dict__, "stop_reason": stop_reason}
+                "budgets": self.budgets.__dict__, "stop_reason": stop_reason, "pid": os.getpid()}
 
     def _open_study(self) -> tuple[str, bool]:
         row = self.records.find(self.study_name)
@@ -125,6 +126,10 @@ class Tuner:
         if row["strategy"] != self.strategy_name:
             raise UsageError(f"study '{self.study_name}' uses strategy '{row['strategy']}', not "
                              f"'{self.strategy_name}' (drop --strategy to resume it, or {fix})")
+        owner = (_load(row["settings_json"]) or {}).get("pid")
+        if row["status"] == "running" and owner and owner != os.getpid() and _pid_alive(owner):
+            raise UsageError(f"study '{self.study_name}' is running in another process (pid {owner}); wait for it "
+                             f"to end or stop it, then run this again to resume")
         stored_seed = (_load(row["settings_json"]) or {}).get("seed")
         if stored_seed is not None:
             self.seed = stored_seed

@@ -17,6 +17,8 @@ def test_tune_writes_a_best_config_that_validates_and_reproduces_the_score(tmp_p
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "study cli (greedy)" in captured.out and "effect of each parameter" in captured.out
+    header = next(line for line in captured.out.splitlines() if "objective.score" in line)
+    assert all(name in header for name in ("objective.y", "cost $", "time s", "cached", "note"))  # not crushed
     assert "best: trial" in captured.err and "objective.score = 1.1" in captured.err
     assert "trial 1: 0.75 (best 0.75)" in captured.err  # a line per trial
     assert main(["validate", str(out)]) == 0
@@ -66,3 +68,15 @@ def test_errors_are_one_clear_line(tmp_path, capsys):
     assert main(["tune", str(graph), "--store", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err
     assert "graph.yaml:" in err and "empty range" in err and "Traceback" not in err
+
+
+def test_help_describes_study_budgets_resume_and_exit_codes(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        main(["tune", "--help"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0
+    for text in ("--strategy {grid,random,greedy,llm,halving}", "--max-usd X", "stop the study when its LLM spend",
+                 "--study NAME", "resume", "exit codes", "--out FILE", "docs/tune.md"):
+        assert text in out

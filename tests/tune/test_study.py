@@ -108,6 +108,8 @@ def test_resume_after_kill_9_loses_at_most_the_trial_in_flight(tmp_path):
             time.sleep(0.05)
         else:
             pytest.fail("the study did not get going")
+        with pytest.raises(UsageError, match="running in another process"):  # one process per study
+            run_study(graph, store_dir, strategy="grid", study="k")
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -119,3 +121,41 @@ def test_resume_after_kill_9_loses_at_most_the_trial_in_flight(tmp_path):
     assert len(complete) == 6 and len({r["config_hash"] for r in complete}) == 6
     assert interrupted[0]["config_hash"] in {r["config_hash"] for r in complete}  # the lost trial ran again
     assert best.config == {"x": 0.3, "kind": "b"}
+
+
+def _wait_for_trials(store_dir, complete: int, proc) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (store_dir / "store.db").exists():
+            store = Store(store_dir)
+            states = [r["state"] for r in store.query("SELECT state FROM trials ORDER BY number")]
+            store.close()
+            if states.count("complete") >= complete and states[-1] == "running":
+                return
+        time.sleep(0.05)
+    pytest.fail("the study did not get going")
+
+
+def test_ctrl_c_stops_the_study_cleanly_and_it_resumes(tmp_path):
+    graph = write_graph(tmp_path, {"space": SMALL}, params={"sleep": 0.4})
+    store_dir = tmp_path / "s"
+    cmd = [sys.executable, "-m", "pipec.compiler.cli", "tune", str(graph), "--strategy", "grid", "--study", "c",
+           "--store", str(store_dir), "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_trials(store_dir, 2, proc)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "resume with --study c" in err
+    store = Store(store_dir)
+    status = store.query("SELECT status, settings_json FROM studies")[0]
+    rows = store.query("SELECT state, error FROM trials ORDER BY number")
+    store.close()
+    assert status["status"] == "stopped" and json.loads(status["settings_json"])["stop_reason"] == "interrupted"
+    assert rows[-1]["state"] == "failed" and rows[-1]["error"].startswith("interrupted")
+    outcome, best, rows = run_study(graph, store_dir, strategy="grid", study="c")
+    assert outcome.resumed and outcome.status == "finished"
+    assert len([r for r in rows if r["state"] == "complete"]) == 6 and best.config == {"x": 0.3, "kind": "b"}

@@ -1,0 +1,36 @@
+"""bench/tune helpers on the synthetic objective: study statistics the benchmark tables are made of."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from .helpers import OPTIMUM, write_graph
+
+
+@pytest.fixture
+def studies(repo):
+    sys.path.insert(0, str(repo / "bench" / "tune"))
+    try:
+        import studies
+
+        yield studies
+    finally:
+        sys.path.remove(str(repo / "bench" / "tune"))
+
+
+def test_study_stats_count_trials_questions_and_node_executions(tmp_path, studies):
+    space = {"x": [0.0, 0.3, 0.6], "kind": ["a", "b"]}
+    graph = write_graph(tmp_path, {"space": space, "halving": {"param": "questions", "min": 4, "max": 36,
+                                                               "eta": 3}}, params={"noise": 0.0, "y": 4})
+    grid = studies.run_study(graph, tmp_path / "g", "grid", 0, 100, full_questions=36, cold=True)
+    assert len(grid.values) == 6 and grid.best() == pytest.approx(OPTIMUM)
+    assert grid.questions == [36] * 6 and grid.node_execs == 6
+    assert grid.first_within(grid.best()) == 4  # grid order: (0.0, a), (0.0, b), (0.3, a), (0.3, b)
+    again = studies.run_study(graph, tmp_path / "g", "grid", 0, 100, full_questions=36)
+    assert again.node_execs == 0  # another study over the same configs: everything memoized
+    halving = studies.run_study(graph, tmp_path / "h", "halving", 0, 6, full_questions=36)
+    assert halving.questions == [4] * 6 and halving.values == [None] * 6  # partial evaluations never count
+    seconds, execs = studies.run_alone(graph, grid.configs[:2], tmp_path / "alone")
+    assert execs == 2 and seconds > 0
