@@ -57,6 +57,9 @@ class HalvingSpec(_Strict):
     min: int = Field(ge=1, description="smallest evaluation size")
     max: int = Field(ge=1, description="full evaluation size")
     eta: int = Field(3, ge=2, description="keep the best 1/eta at each rung")
+    schedule: Literal["halving", "hyperband"] = Field(
+        "halving", description="halving: every bracket starts at min; hyperband: brackets start at min, then at "
+                               "each larger rung in turn (fewer, better-measured configs)")
 
 
 class LLMProposerSpec(_Strict):

@@ -10,7 +10,7 @@ Sections (each prints a table):
 1. cost: wall time of a 20-trial random study / the same 20 configs run one by one with --no-cache, each in
    a fresh store (no memo, no embedding cache). Target <= 0.25. Node executions beside it.
 2. quality: the grid over the whole space (its optimum is the reference), then random, greedy (models first
-   and pipeline order, from a seeded random start), halving (over `questions`) and llm (fake/echo proposer: its
+   and pipeline order, from a seeded random start), halving and hyperband (over `questions`) and llm (fake/echo proposer: its
    replies are rejected and it falls back to seeded random, so this row checks plumbing, not an LLM's skill),
    over N seeds, each study in a fresh store. Best-so-far / grid optimum after k trials; trials and evaluated
    questions until within 2%; node executions; wall time.
@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -48,7 +50,7 @@ LLM_YAML = REPO / "examples" / "rag" / "llm.yaml"
 SHARED = REPO.parent / "shared" / "data"
 EXAMPLE_QUESTIONS = 28
 STRATEGIES = [("random", None), ("greedy", "models_first"), ("greedy", "pipeline"), ("halving", None),
-              ("llm", None)]
+              ("halving", "hyperband"), ("llm", None)]
 CHECKPOINTS = [1, 3, 5, 10, 15, 20]
 
 
@@ -99,18 +101,26 @@ def strategy_runs(graph: Path, folder: Path, seeds: int, trials: int, full_quest
                   ) -> dict[str, list[StudyStats]]:
     out: dict[str, list[StudyStats]] = {}
     for strategy, order in STRATEGIES:
-        label = strategy if order is None else f"greedy {order.replace('_', ' ')}"
+        label = strategy if order is None else order if strategy == "halving" else f"greedy {order.replace('_', ' ')}"
+        studied = with_schedule(graph, folder, order) if strategy == "halving" and order else graph
+        order = order if strategy == "greedy" else None
         runs = []
         for seed in range(seeds):
             store = folder / ("warm" if warm else f"{label}-{seed}".replace(" ", "-"))
             overrides = start_overrides(graph, seed) if strategy == "greedy" else None
             budget = trials * 2 if strategy == "halving" else trials
-            runs.append(run_study(graph, store, strategy, seed, budget, full_questions=full_questions,
+            runs.append(run_study(studied, store, strategy, seed, budget, full_questions=full_questions,
                                   overrides=overrides, order=order,
                                   llm_model="fake/proposer" if strategy == "llm" else None, cold=not warm))
         out[label] = runs
         print(f"  {label}: {seeds} studies, {mean([r.wall_s for r in runs]):.2f} s each", file=sys.stderr)
     return out
+
+
+def with_schedule(graph: Path, folder: Path, schedule: str) -> Path:
+    """A copy of `graph` whose halving section uses another schedule (hyperband)."""
+    halving = yaml.safe_load(graph.read_text(encoding="utf-8"))["tune"]["halving"]
+    return graph_copy(graph, folder / f"{schedule}.yaml", {"halving": {**halving, "schedule": schedule}})
 
 
 def quality_rows(grid: StudyStats, runs: dict[str, list[StudyStats]]) -> list[list[str]]:
@@ -157,9 +167,11 @@ def llm_section(folder: Path, seeds: int) -> None:
     grid = run_study(graph, folder / "llm" / "grid", "grid", 0, 1000, full_questions=EXAMPLE_QUESTIONS)
     optimum = grid.best()
     rows = [["grid", "1", str(len(grid.values)), str(grid.llm_calls), "1.000", "1.000", fmt(grid.wall_s, ".1f")]]
-    for label, strategy, trials in (("halving (1 bracket)", "halving", 13), ("halving (2 brackets)", "halving", 26),
-                                    ("random 10", "random", 10)):
-        studies = [run_study(graph, folder / "llm" / f"{strategy}-{trials}-{s}", strategy, s, trials,
+    hyperband = with_schedule(graph, folder / "llm", "hyperband")
+    for label, studied, strategy, trials in (
+            ("halving (1 bracket)", graph, "halving", 13), ("halving (2 brackets)", graph, "halving", 26),
+            ("hyperband (1 cycle)", hyperband, "halving", 23), ("random 10", graph, "random", 10)):
+        studies = [run_study(studied, folder / "llm" / f"{label}-{s}".replace(" ", "-"), strategy, s, trials,
                              full_questions=EXAMPLE_QUESTIONS) for s in range(seeds)]
         calls = mean([s.llm_calls for s in studies])
         rows.append([label, str(seeds), fmt(mean([len(s.values) for s in studies]), ".1f"), fmt(calls, ".0f"),
@@ -188,12 +200,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=20, help="trials per study (halving: twice as many)")
     parser.add_argument("--llm-seeds", type=int, default=5)
+    parser.add_argument("--checkpoints", default="1,3,5,10,15,20", metavar="K,K,...",
+                        help="trials after which the best so far is shown (e.g. every trial: 1,2,...,20)")
     parser.add_argument("--quick", action="store_true", help="skip the LLM-calls section")
     parser.add_argument("--data", metavar="NAME", help="also a data set of ../shared/data (hotpotqa, squad)")
     parser.add_argument("--questions", type=int, default=100, help="questions of the --data sample")
     parser.add_argument("--cost-data", metavar="NAME", help="section 1 on a data set of ../shared/data instead")
     parser.add_argument("--keep", metavar="DIR", help="keep the stores in DIR (default: a temporary folder)")
     args = parser.parse_args()
+    CHECKPOINTS[:] = [int(k) for k in args.checkpoints.split(",") if k.strip()]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-tune-") as tmp:
         folder = Path(args.keep or tmp)

@@ -1,10 +1,13 @@
-"""Successive halving over the evaluation set size.
+"""Successive halving over the evaluation set size, and Hyperband's schedule of brackets.
 
 `tune.halving` names the parameter that sets how many questions are evaluated (e.g. `questions`, the limit of
 a load.dataset node) and its range: rung budgets are max, max/eta, max/eta^2, ... down to min. A bracket scores
 eta^(rungs-1) fresh configs (or `configs`) on the smallest budget, promotes the best 1/eta to the next budget,
 and so on until the full budget; then a new bracket starts with fresh configs (drawn without replacement in a
-seeded random order). Only full-budget trials compete for the study's best.
+seeded random order). With `schedule: hyperband` the brackets cycle through Hyperband's starting rungs: the
+bracket starting at rung s scores ceil(rungs / (rungs - s) * eta^(rungs-1-s)) fresh configs on that rung's budget,
+so later brackets try fewer configs, each measured on more questions (robust when small evaluations are too
+noisy to rank configs). Only full-budget trials compete for the study's best.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ def rung_budgets(minimum: int, maximum: int, eta: int) -> list[int]:
     return budgets[::-1]
 
 
+def bracket_plan(rungs: int, eta: int, schedule: str) -> list[tuple[int, int]]:
+    """(fresh configs, starting rung) of each bracket of one cycle."""
+    if schedule != "hyperband":
+        return [(eta ** (rungs - 1), 0)]
+    return [(math.ceil(rungs / (rungs - start) * eta ** (rungs - 1 - start)), start) for start in range(rungs)]
+
+
 class Halving(Strategy):
     name = "halving"
     uses_budget = True
@@ -43,14 +53,17 @@ class Halving(Strategy):
         self.budgets = rung_budgets(h.min, h.max, h.eta)
         self.eta = h.eta
         self.first_rung = h.eta ** (len(self.budgets) - 1)
+        self.plan = bracket_plan(len(self.budgets), h.eta, h.schedule)
 
     def ask(self, history: History) -> Proposal | None:
         fresh = random_configs(self.space, self.ctx.seed)
         for bracket in itertools.count(1):
-            configs = list(itertools.islice(fresh, self.first_rung))
+            size, start = self.plan[(bracket - 1) % len(self.plan)]
+            configs = list(itertools.islice(fresh, size))
             if not configs:
                 return None
-            for rung, budget in enumerate(self.budgets):
+            for rung in range(start, len(self.budgets)):
+                budget = self.budgets[rung]
                 for config in configs:
                     if not history.seen(config, budget):
                         return Proposal(config, budget, note=f"bracket {bracket}, rung {rung + 1}: "

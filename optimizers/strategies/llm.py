@@ -35,7 +35,7 @@ class LLMSearch(Strategy):
         if not history.seen(base):
             return Proposal(base, note="llm: start from the graph's values")
         feedback = ""
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(1, MAX_ATTEMPTS + 1):
             text = self.ctx.proposer(self.prompt(history, feedback))
             config, problems, repairs = self.parse(text, base, history)
             if config is not None:
@@ -43,7 +43,8 @@ class LLMSearch(Strategy):
                 return Proposal(config, note="llm" + (f" (repaired: {'; '.join(repairs)})" if repairs else ""))
             reason = "; ".join(problems)
             self._record("rejected", text, reason, None)
-            feedback = f"Your previous proposal was rejected: {reason}. Propose a different, valid config."
+            feedback = (f"Your previous proposal (attempt {attempt} of {MAX_ATTEMPTS}) was rejected: {reason}. "
+                        "Propose a different, valid config.")  # the attempt number: a new prompt, not a cache hit
         for config in random_configs(self.space, self.ctx.seed):
             if not history.seen(config):
                 return Proposal(config, note=f"llm: {MAX_ATTEMPTS} rejected proposals, random fallback")

@@ -111,6 +111,7 @@ def test_llm_strategy_repairs_and_rejects_proposals_and_records_them(tmp_path):
     assert "not a JSON object" in proposals[0]["reason"] and "'z' is not one of" in proposals[2]["reason"]
     assert "dropped unknown parameter 'bogus'" in proposals[1]["reason"] and proposals[1]["trial_number"] == 2
     assert "duplicate of trial 3" in proposals[4]["reason"]
+    assert len(script.calls) == len(proposals)  # a retry is a new prompt, never an LLM-cache hit
     prompt = script.calls[1]["messages"][-1]["content"]
     assert "maximize the metric 'objective.score'" in prompt and '"kind": "a"' in prompt
     assert "rejected" in script.calls[1]["messages"][-1]["content"] or "rejected" in prompt
@@ -128,3 +129,17 @@ def test_llm_strategy_writes_new_prompts_from_failures(tmp_path):
     assert best.value == pytest.approx(synthetic_score(0.0, 0, "b", "step by step"))
     prompt = script.calls[0]["messages"][-1]["content"]
     assert "Best value of 'objective.prompt'" in prompt and "Examples the best config got wrong" in prompt
+
+
+def test_hyperband_brackets_start_at_each_rung_in_turn(tmp_path):
+    halving = {"param": "questions", "min": 4, "max": 100, "eta": 3, "schedule": "hyperband"}
+    graph = write_graph(tmp_path, {"space": DISCRETE, "halving": halving}, params={"noise": 0.1})
+    outcome, best, rows = run_study(graph, tmp_path / "s", strategy="halving", seed=0, trials=62)
+    budgets = [r["budget"] for r in rows]
+    assert budgets[:27] == [4] * 27 and budgets[39] == 100  # bracket 1: successive halving from the smallest
+    assert budgets[40:52] == [11] * 12 and budgets[52:56] == [33] * 4 and budgets[56:58] == [100] * 2  # bracket 2
+    assert budgets[58:62] == [33] * 4  # bracket 3 starts at the third rung with 6 fresh configs
+    first = {json.dumps(json.loads(r["config_json"]), sort_keys=True) for r in rows[:27]}
+    second = {json.dumps(json.loads(r["config_json"]), sort_keys=True) for r in rows[40:52]}
+    assert not first & second  # each bracket draws fresh configs
+    assert best.budget == 100
