@@ -12,6 +12,7 @@ the fake provider replaying correct plans (plumbing; a real model needs a key: -
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -68,9 +69,9 @@ def evaluate_planner(kg, questions, model_name: str | None):
     import asyncio
 
     from pipec.ops.kg.metrics import answer_scores
+    from pipec.ops.kg.paths import label_paths
     from pipec.ops.kg.plan import execute_plan
     from pipec.ops.kg.train import gold_ids, topic_ids
-    from pipec.ops.kg.paths import label_paths
 
     plans = {}
     for q in questions:
@@ -92,14 +93,14 @@ async def replay_plans(kg, questions, plans, model_name):
     from pipec.compiler.llm.fake import fake_script
     from pipec.compiler.spec import Settings
     from pipec.compiler.store import Store
-    from pipec.ops.kg.plan import PlanKG
+    from pipec.ops.kg.plan import PlanKG, bracketed
 
-    by_text = {q.question: plans.get(q.id, []) for q in questions}
+    by_text = {bracketed(q): plans.get(q.id, []) for q in questions}
 
     def reply(messages):
         text = messages[-1]["content"]
         question = text.rsplit("Question: ", 1)[-1].split("\n", 1)[0].strip()
-        return '{"relations": %s}' % str(by_text.get(question, [])).replace("'", '"')
+        return json.dumps({"relations": by_text.get(question, [])})
 
     with tempfile.TemporaryDirectory() as tmp, fake_script(reply):
         store = Store(Path(tmp) / ".pipe")

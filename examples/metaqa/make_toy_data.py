@@ -112,6 +112,35 @@ def make_questions(rng: random.Random, triples, hops: int, per_template: int) ->
     return lines
 
 
+def plan_keys() -> list[tuple[str, tuple[str, ...]]]:
+    """(substring of the planner prompt, plan) per template, in the order the fake provider tries them: the
+    text after the entity (or before it), the prefix form where the suffix is shared; checked unambiguous."""
+    templates = [(t, path) for hops in (3, 2, 1) for path, phrasings in TEMPLATES[hops] for t in phrasings]
+    suffixes = [t.split("{e}")[1] for t, _ in templates]
+    keys = []
+    for t, path in templates:
+        before, after = t.split("{e}")
+        keys.append((f"]{after}" if after and suffixes.count(after) == 1 else f"Question: {before}[", path))
+    keys.sort(key=lambda k: -len(k[0]))
+    for t, path in templates:
+        prompt = "Question: " + t.format(e="[X]")
+        first = next(p for k, p in keys if k in prompt)
+        assert first == path, f"fake planner key for {t!r} is ambiguous"
+    return keys
+
+
+def write_fake_planner(path: Path) -> None:
+    """The scripted fake provider for llm_planner.yaml: each template's correct plan (replays gold plans)."""
+    lines = ["# Scripted fake planner for examples/metaqa/llm_planner.yaml, written by make_toy_data.py: it replays",
+             "# the correct relation plan of each question template (plumbing, not a model's accuracy).",
+             "responses:"]
+    for key, relations in plan_keys():
+        rels = ", ".join(f'"{r}"' for r in relations)
+        lines.append(f'  "{key}": {{relations: [{rels}]}}')
+    lines.append("default: {relations: []}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     rng = random.Random(5)
     triples = make_kb(rng)
@@ -120,6 +149,7 @@ def main() -> None:
     for hops, per_template in ((1, 14), (2, 20), (3, 24)):
         lines = make_questions(rng, triples, hops, per_template)
         (OUT / f"qa_toy_{hops}hop.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_fake_planner(OUT.parent / "fake_planner.yaml")
     print(f"{len(triples)} triples in {OUT}")
 
 

@@ -66,6 +66,7 @@ class KnowledgeGraph:
     source: str = ""
     chunk_ids: list[list[str]] | None = None  # per triple: provenance (chunks it was extracted from), if any
     aliases: dict[str, list[str]] = field(default_factory=dict)  # entity -> other names
+    types: dict[str, str] = field(default_factory=dict)  # entity -> type, when known (kg.build)
     _index: dict[str, int] = field(default_factory=dict, repr=False)
     _lower: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _adj: list[Adjacency] = field(default_factory=list, repr=False)
@@ -108,10 +109,11 @@ class KnowledgeGraph:
         self._nx = None
 
     def __getstate__(self):
-        keep = ("entities", "relations", "heads", "rels", "tails", "source", "chunk_ids", "aliases")
+        keep = ("entities", "relations", "heads", "rels", "tails", "source", "chunk_ids", "aliases", "types")
         return {k: self.__dict__[k] for k in keep}
 
     def __setstate__(self, state):
+        state.setdefault("types", {})
         self.__dict__.update(state)
         self._build_indexes()
 

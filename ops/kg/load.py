@@ -8,14 +8,40 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pipec.compiler.op import Op, OpParams, Out, PathParam
+from pipec.compiler.op import Op, OpParams, Out
 from pydantic import Field
 
 from ..data import Question
 from .graph import KGError, KnowledgeGraph, read_triples
 
 
-class LoadKG(Op):
+def resolve_data_path(base_dir: Path, value: str) -> Path:
+    """A data path: relative to the YAML file's folder when it exists there, else to the current directory
+    (so `--set data_dir=../shared/data/metaqa` works from the repository root)."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    beside_yaml = base_dir / path
+    return beside_yaml if beside_yaml.exists() or not path.exists() else path.resolve()
+
+
+class DataPathOp(Op):
+    """An op with a `path` parameter resolved by `resolve_data_path`, checked at compile time and
+    fingerprinted by content (like a PathParam)."""
+
+    def validate(self, base_dir: Path) -> list[tuple[str | None, str, str | None]]:
+        if resolve_data_path(base_dir, self.params.path).exists():
+            return []
+        return [("path", f"path '{self.params.path}' does not exist (relative to {base_dir} or the current "
+                         "directory)", "check the path or pass --set data_dir=... with the right one")]
+
+    def fingerprint(self, ctx):
+        from pipec.compiler.fingerprint import fingerprint_path
+
+        return {"path": fingerprint_path(resolve_data_path(ctx.base_dir, self.params.path))}
+
+
+class LoadKG(DataPathOp):
     """Load a knowledge graph from a triples file: `head|relation|tail` (MetaQA kb.txt) or tab-separated.
     A folder means its `kb.txt`. Inverse edges (`relation^-1`) are available to search."""
 
@@ -23,14 +49,15 @@ class LoadKG(Op):
     version = "1"
 
     class Params(OpParams):
-        path: PathParam = Field(description="a triples file, or a folder holding kb.txt")
+        path: str = Field(description="a triples file, or a folder holding kb.txt (relative to the YAML file, "
+                                      "else to the current directory)")
         delimiter: Literal["auto", "|", "\t"] = Field("auto", description="field separator; auto: tab if the "
                                                       "line has one, else '|'")
 
     outputs = {"kg": Out("KG", "the knowledge graph")}
 
     def run(self, ctx, **_):
-        path = ctx.resolve_path(self.params.path)
+        path = resolve_data_path(ctx.base_dir, self.params.path)
         if path.is_dir():
             path = path / "kb.txt"
         if not path.is_file():
@@ -77,7 +104,7 @@ def split_questions(questions: list[Question], split: str, eval_fraction: float,
     return [q for i, q in enumerate(questions) if i in chosen]
 
 
-class LoadKGQuestions(Op):
+class LoadKGQuestions(DataPathOp):
     """Load KGQA questions: MetaQA files (`question with [topic entity]<TAB>ans1|ans2`, qa_*_<N>hop.txt) or
     the project's questions.jsonl (with `topic_entities`), with a seeded train/eval split per file."""
 
@@ -85,7 +112,8 @@ class LoadKGQuestions(Op):
     version = "1"
 
     class Params(OpParams):
-        path: PathParam = Field(description="a question file or a folder of qa_*_<N>hop.txt files")
+        path: str = Field(description="a question file or a folder of qa_*_<N>hop.txt files (relative to "
+                                      "the YAML file, else to the current directory)")
         hops: int | list[int] | None = Field(None, description="keep only these hop counts (MetaQA files)")
         split: Literal["train", "eval", "all"] = Field("all", description="which part of the seeded split")
         eval_fraction: float = Field(0.2, ge=0, le=1, description="share of each file held out for eval")
@@ -98,7 +126,7 @@ class LoadKGQuestions(Op):
         p = self.params
         hops = [p.hops] if isinstance(p.hops, int) else p.hops
         out: list[Question] = []
-        for file in question_files(ctx.resolve_path(p.path), hops):
+        for file in question_files(resolve_data_path(ctx.base_dir, p.path), hops):
             part = split_questions(read_questions(file), p.split, p.eval_fraction, p.seed)
             out.extend(part[: p.limit] if p.limit else part)
         if not out:

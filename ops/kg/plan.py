@@ -163,7 +163,7 @@ class PlanKG(Op):
         p = self.params
         outcome = PlanOutcome()
         messages = planner_messages(kg, q, p.examples, p.instructions)
-        for attempt in range(2 if p.reask else 1):
+        for _ in range(2 if p.reask else 1):
             res = await ctx.llm.structured(p.model, messages, schema=RelationPlan, item=q.id, **self._llm_params())
             outcome.llm_calls += len(res.responses)
             plan = list(res.value.relations) if res.value is not None else []
