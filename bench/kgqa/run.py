@@ -132,16 +132,16 @@ def main(argv=None) -> int:
     for hops, questions in sorted(held_out.items()):
         questions = questions[: args.eval_limit] if args.eval_limit else questions
         hits, f1, qps = evaluate_scorer(kg, model, questions)
-        rows.append((f"edge scorer {hops}-hop Hits@1 (n={len(questions)})", f"{100 * hits:.1f}",
+        rows.append((f"edge scorer {hops}-hop Hits@1 (n={len(questions)})", f"{100 * hits:.2f}",
                      f">= {targets[hops]}"))
-        rows.append((f"edge scorer {hops}-hop micro-F1", f"{100 * f1:.1f}", ""))
+        rows.append((f"edge scorer {hops}-hop micro-F1", f"{100 * f1:.2f}", ""))
         rows.append((f"edge scorer {hops}-hop questions/s", f"{qps:,.0f}", ">= 1,000"))
     for hops, questions in sorted(held_out.items()):
         questions = questions[: args.planner_questions]
         bfs_ms, hits, labelled = evaluate_planner(kg, questions, args.model)
         rows.append((f"planner {hops}-hop BFS per question", f"{bfs_ms:.3f} ms", "< 2 ms"))
         rows.append((f"planner {hops}-hop Hits@1, {args.model or 'fake replay'} (n={len(questions)})",
-                     f"{100 * hits:.1f}", f"(plans found: {100 * labelled:.0f}%)"))
+                     f"{100 * hits:.2f}", f"(plans found: {100 * labelled:.0f}%)"))
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure':<{width}}  {'value':>12}  target")
     for name, value, target in rows:
