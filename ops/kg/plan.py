@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 from pipec.compiler.op import In, Op, OpParams, Out
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..data import Answer, Question
 from .graph import INVERSE, KnowledgeGraph
@@ -40,6 +40,8 @@ class RelationPlan(BaseModel):
 
 
 class FewShot(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     question: str
     relations: list[str]
 
