@@ -1,4 +1,5 @@
-"""`eval.kgqa`: Hits@1, micro- and macro-F1 over answer sets, LLM calls and wall time per question.
+"""`eval.kgqa`: Hits@1, micro- and macro-F1 over answer sets, LLM calls and wall time per question, and the
+share of answers that fell back after invalid LLM plans (`kg.plan`).
 
 Answers are compared to the gold answers case-insensitively after whitespace normalisation (KG answers are
 entity names, so no SQuAD normalisation). Hits@1: the top-ranked answer is a gold answer. Micro-F1: summed
@@ -39,6 +40,7 @@ def answer_scores(answers: list[Answer], questions: list[Question]) -> dict[str,
             "macro_f1": sum(r["f1"] for r in rows) / n,
             "llm_calls_per_question": sum(calls) / max(len(calls), 1),
             "seconds_per_question": sum(seconds) / max(len(seconds), 1),
+            "fallback_rate": sum(bool(a.meta.get("fallback")) for a in answers) / max(len(answers), 1),
             "questions": float(len(rows))}
 
 

@@ -53,7 +53,7 @@ class PlanOutcome:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     fallback: str | None = None
     llm_calls: int = 0
-    seconds: float = 0.0
+    latency_s: float = 0.0  # summed latency of this question's LLM calls
 
 
 def plan_problem(kg: KnowledgeGraph, topics: list[str], plan: list[str]) -> str | None:
@@ -140,11 +140,13 @@ class PlanKG(Op):
 
         total = len(questions)
         ctx.progress(0, total)
+        started = time.perf_counter()
         outcomes = await run_all([self._job(ctx, kg, q) for q in questions],
                                  on_done=lambda n: ctx.progress(n, total))
         if scorer is not None:
             self._scorer_fallback(kg, scorer, questions, outcomes)
-        answers = [self._answer(kg, q, o) for q, o in zip(questions, outcomes, strict=True)]
+        per_question = (time.perf_counter() - started) / max(total, 1)  # wall time, calls run concurrently
+        answers = [self._answer(kg, q, o, per_question) for q, o in zip(questions, outcomes, strict=True)]
         ctx.record_items([{"id": a.qid, "question": q.question, "plan": a.meta["plan"], "answers": a.answers[:10],
                            "attempts": a.meta["attempts"], "fallback": a.meta["fallback"]}
                           for q, a in zip(questions, answers, strict=True)])
@@ -155,10 +157,7 @@ class PlanKG(Op):
 
     def _job(self, ctx, kg: KnowledgeGraph, q: Question):
         async def job() -> PlanOutcome:
-            started = time.perf_counter()
-            outcome = await self._plan(ctx, kg, q)
-            outcome.seconds = time.perf_counter() - started
-            return outcome
+            return await self._plan(ctx, kg, q)
         return job
 
     async def _plan(self, ctx, kg: KnowledgeGraph, q: Question) -> PlanOutcome:
@@ -168,6 +167,7 @@ class PlanKG(Op):
         for _ in range(2 if p.reask else 1):
             res = await ctx.llm.structured(p.model, messages, schema=RelationPlan, item=q.id, **self._llm_params())
             outcome.llm_calls += len(res.responses)
+            outcome.latency_s += sum(r.latency_s or 0.0 for r in res.responses)
             plan = list(res.value.relations) if res.value is not None else []
             problem = res.error or plan_problem(kg, q.topic_entities, plan)
             outcome.attempts.append({"plan": plan, "problem": problem})
@@ -203,7 +203,7 @@ class PlanKG(Op):
             outcomes[i].plan = answer.meta.get("path", [])
             outcomes[i].entities = np.asarray([kg.entity_id(n) for n in answer.answers], dtype=np.int32)
 
-    def _answer(self, kg: KnowledgeGraph, q: Question, o: PlanOutcome) -> Answer:
+    def _answer(self, kg: KnowledgeGraph, q: Question, o: PlanOutcome, seconds: float) -> Answer:
         names = sorted(kg.entities[e] for e in o.entities.tolist())[: self.params.max_answers]
         if not topic_ids(kg, q):
             error = "no topic entity in the KG"
@@ -213,5 +213,5 @@ class PlanKG(Op):
         return Answer(q.id, names[0] if names else "", score=1.0 if names else 0.0, answers=names,
                       evidence=[path] if o.plan else [], error=error,
                       meta={"plan": o.plan, "attempts": o.attempts, "fallback": o.fallback,
-                            "llm_calls": o.llm_calls, "seconds": o.seconds})
+                            "llm_calls": o.llm_calls, "latency_s": o.latency_s, "seconds": seconds})
 

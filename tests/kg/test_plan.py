@@ -96,3 +96,4 @@ def test_llm_planner_example_with_the_scripted_fake(repo, tmp_path, hops):
     assert result.status == "succeeded", result.error
     metrics = result.metrics["metrics"]
     assert metrics["hits@1"] == 1.0 and metrics["llm_calls_per_question"] == 1.0 and metrics["questions"] == 20
+    assert metrics["fallback_rate"] == 0.0
