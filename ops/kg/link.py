@@ -68,11 +68,11 @@ def link_exact(names: dict[str, str], text: str, method: str) -> list[Link]:
     return list({link.entity: link for link in best}.values())
 
 
-def link_fuzzy(kg: KnowledgeGraph, text: str, cutoff: float) -> list[Link]:
+def link_fuzzy(kg: KnowledgeGraph, lowered: list[str], text: str, cutoff: float) -> list[Link]:
+    """The entity whose (lower-cased) name best matches part of the question (rapidfuzz partial ratio)."""
     from rapidfuzz import fuzz, process
 
-    found = process.extractOne(text.lower(), [e.lower() for e in kg.entities], scorer=fuzz.partial_ratio,
-                               score_cutoff=cutoff * 100)
+    found = process.extractOne(text.lower(), lowered, scorer=fuzz.partial_ratio, score_cutoff=cutoff * 100)
     if found is None:
         return []
     _, score, index = found
@@ -117,6 +117,7 @@ class LinkEntities(Op):
         methods = self.params.methods
         names = {e.lower(): e for e in reversed(kg.entities)} if "exact" in methods else {}
         alias_names = {a.lower(): e for e, aliases in kg.aliases.items() for a in aliases} if "alias" in methods else {}
+        lowered = [e.lower() for e in kg.entities] if "fuzzy" in methods else []
         out = []
         for q in questions:
             found: list[Link] = []
@@ -128,7 +129,7 @@ class LinkEntities(Op):
                 elif method == "alias" and alias_names:
                     found = link_exact(alias_names, q.question, "alias")
                 elif method == "fuzzy":
-                    found = link_fuzzy(kg, q.question, self.params.fuzzy_cutoff)
+                    found = link_fuzzy(kg, lowered, q.question, self.params.fuzzy_cutoff)
                 if found:
                     break
             out.append(found)
