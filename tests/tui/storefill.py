@@ -1,10 +1,10 @@
 """Build the TUI tests' run store from real runs of the examples, then pin every clock-dependent value.
 
 Runs go through `pipec.compiler.api.run_file` (the real executor and store writers); LLM calls through the
-real gateway with the fake provider and the example's script. Studies and trials have no writer yet outside
-`pipe tune`, so they are inserted with SQL that matches compiler/store_schema.py; their trials point at real
-runs tagged with the study id. Timestamps, durations and latencies are then set to fixed values, so that
-what the screens render is the same on every machine (snapshot tests).
+real gateway with the fake provider and the example's script. The study's trials are real runs tagged
+with the study id, recorded by `pipe tune`'s own writer (optimizers/records.py). Timestamps, durations,
+latencies and cache keys (which hash op source files) are then replaced by fixed values, so that what the
+screens render is the same on every machine (snapshot tests).
 """
 
 from __future__ import annotations
@@ -54,29 +54,39 @@ def fill(root: Path, with_rag: bool = True) -> Path:
                      run_id=f"t{i:02d}-{STUDY_ID}", study_id=STUDY_ID, trial_number=i)
     finally:
         store.close()
-    _add_study(root / "store.db")
+    _add_study(root)
     pin_times(root / "store.db")
     return root
 
 
-def _add_study(db_path: Path) -> None:
-    db = sqlite3.connect(db_path)
+def _add_study(root: Path) -> None:
+    """The study through `pipe tune`'s own writer (optimizers/records.py), then pinned ids and times."""
+    from pipec.optimizers.records import StudyRecords
+
+    store = Store(root)
+    records = StudyRecords(store)
+    study_id = records.create("quickstart-x", "quickstart", str(EXAMPLES / "quickstart.yaml"), "grid",
+                              {"metric": "total", "direction": "maximize"},
+                              {"x": {"kind": "choice", "values": [1, 2, 3, 4, 6]}}, {"seed": 0})
+    for i, x in enumerate(TRIAL_XS):
+        run_id = f"t{i:02d}-{STUDY_ID}"
+        outputs = json.loads(store.query("SELECT outputs_json FROM runs WHERE id=?", (run_id,))[0]["outputs_json"])
+        config = {"x": x, "mode": "odd" if x % 2 else "even"}
+        records.start_trial(study_id, i, config, f"h{i}", None, run_id, "grid point")
+        if i == 3:
+            records.finish_trial(study_id, i, "failed", cost_usd=0.001 * (i + 1), llm_calls=0, cache_hits=1,
+                                 duration_s=0.5 + i, error="x=3 is rejected on purpose")
+        else:
+            value = float(outputs["total"])
+            records.finish_trial(study_id, i, "complete", value, {"total": {"total": value, "half": value / 2}},
+                                 cost_usd=0.001 * (i + 1), llm_calls=0, cache_hits=1, duration_s=0.5 + i)
+    records.set_status(study_id, "finished")
+    store.close()
+    db = sqlite3.connect(root / "store.db")
     with db:
-        db.execute("INSERT INTO studies VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                   (STUDY_ID, "quickstart-x", "quickstart", str(EXAMPLES / "quickstart.yaml"), "grid",
-                    json.dumps({"metric": "total", "direction": "maximize"}),
-                    json.dumps({"x": [1, 2, 3, 4, 6], "add": [1.0]}), None, "finished", T0, T0))
-        for i, x in enumerate(TRIAL_XS):
-            run_id = f"t{i:02d}-{STUDY_ID}"
-            outputs = json.loads(db.execute("SELECT outputs_json FROM runs WHERE id=?", (run_id,)).fetchone()[0])
-            state = "failed" if i == 3 else "complete"
-            value = None if state == "failed" else float(outputs["total"])
-            metrics = None if state == "failed" else json.dumps({"total": value, "half": value / 2})
-            db.execute("INSERT INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       (STUDY_ID, i, state, json.dumps({"x": x, "mode": "odd" if x % 2 else "even"}), f"h{i}",
-                        value, metrics, run_id, None, 0.001 * (i + 1), 0, 1, 0.5 + i,
-                        "x=3 is rejected on purpose" if state == "failed" else None, T0 + 100 * i,
-                        T0 + 100 * i + 1))
+        db.execute("UPDATE trials SET study_id=?, started_at=?+100*number, ended_at=?+100*number+1"
+                   " WHERE study_id=?", (STUDY_ID, T0, T0, study_id))
+        db.execute("UPDATE studies SET id=?, created_at=?, updated_at=? WHERE id=?", (STUDY_ID, T0, T0, study_id))
     db.close()
 
 
@@ -92,7 +102,7 @@ def pin_times(db_path: Path) -> None:
             nodes = [r[0] for r in db.execute("SELECT node FROM node_runs WHERE run_id=? ORDER BY rowid", (run_id,))]
             for j, node in enumerate(nodes):
                 db.execute("UPDATE node_runs SET started_at=?, ended_at=?, duration_s=CASE WHEN cache_hit=1 THEN 0"
-                           " ELSE ? END WHERE run_id=? AND node=?",
+                           " WHEN duration_s IS NULL THEN NULL ELSE ? END WHERE run_id=? AND node=?",
                            (start + j, start + j + 0.25, 0.25 * (j + 1), run_id, node))
         # Concurrent calls get ids in a timing-dependent order: renumber them by what they are.
         db.execute("CREATE TEMP TABLE calls AS SELECT * FROM llm_calls"
@@ -103,4 +113,9 @@ def pin_times(db_path: Path) -> None:
         db.execute(f"INSERT INTO llm_calls ({','.join(cols)}) SELECT {','.join(cols)} FROM calls ORDER BY rowid")
         db.execute("UPDATE llm_calls SET created_at=?, latency_s=0.05 + 0.01 * (id % 5)", (T0,))
         db.execute("UPDATE cache_entries SET created_at=?, last_used_at=?", (T0, T0))
+        keys = [r[0] for r in db.execute("SELECT cache_key FROM node_runs ORDER BY rowid")]
+        for i, key in enumerate(dict.fromkeys(keys)):
+            fixed = f"{i:04d}" + "0" * 60
+            for table, column in (("node_runs", "cache_key"), ("items", "cache_key"), ("cache_entries", "key")):
+                db.execute(f"UPDATE {table} SET {column}=? WHERE {column}=?", (fixed, key))
     db.close()

@@ -16,6 +16,10 @@ WIDE = (100, 30)
 SMALL = (80, 24)
 
 
+# Screens of core-op runs are the stablest; the RAG and LLM ones change when those ops' outputs change (then
+# review and update the snapshots).
+
+
 def make_app(store) -> PipeTui:
     app = PipeTui(store, poll_s=None)
     app.sub_title = ".pipe"  # the fixture's folder is a random temporary path
@@ -55,7 +59,7 @@ def test_home_studies(snap_compare, filled_store):
 @pytest.mark.parametrize("size", [WIDE, SMALL], ids=["100x30", "80x24"])
 def test_run_dag_and_node(snap_compare, filled_store, size):
     assert snap_compare(make_app(filled_store), terminal_size=size,
-                        run_before=keys(run="r05-rag-offline", node="retrieve"))
+                        run_before=keys(run="r03-failing", node="broken"))
 
 
 def test_run_examples(snap_compare, filled_store):
