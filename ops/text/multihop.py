@@ -2,8 +2,9 @@
 
 Two hops (for questions whose answer needs two passages, e.g. HotpotQA, MuSiQue):
 1. Hop 1 ranks passages for the question; passages whose title the question mentions get `link_weight` more.
-2. Each of the top `seeds` passages p seeds a second query, question + p's text (or title); the hits d of that
-   query score by their rank, plus `link_weight` when p's text mentions d's title (a hyperlink-like bridge).
+2. Each of the top `seeds` passages p seeds a second query: the question + the start of p's text (`seed_chars`
+   characters, title included), or + p's title alone. The hits d of that query score by their rank, plus
+   `link_weight` when p's text mentions d's title (a hyperlink-like bridge).
 3. A pair (p, d) scores hop1(p) + hop2(d | p); the final ranking walks the pairs best first, emitting p then d,
    and fills up with the rest of hop 1. Scores are reciprocal ranks 1 / (rrf_k + rank).
 4. `hops: 3` extends the best `seeds` pairs the same way with question + d's text (chains p -> d -> e).
@@ -76,7 +77,7 @@ def linker_for(index: Any) -> TitleLinker:
     return linker
 
 
-def seed_query(question: str, chunk: Any, expand_with: str, max_chars: int = 600) -> str:
+def seed_query(question: str, chunk: Any, expand_with: str, max_chars: int = 200) -> str:
     if expand_with == "title":
         return f"{question} {chunk.title}"
     return f"{question} {record_text(chunk, True)[:max_chars]}"
@@ -94,7 +95,8 @@ def ranked_by(scores: dict[int, float]) -> Ranked:
 
 
 async def multi_hop(ctx: Any, index: Any, questions: list[str], k: int, hops: int, seeds: int, depth: int,
-                    expand_with: str, link_weight: float, rrf_k: int, per_doc: int) -> list[Ranked]:
+                    expand_with: str, link_weight: float, rrf_k: int, per_doc: int,
+                    seed_chars: int = 200) -> list[Ranked]:
     """Chains of `hops` passages: hop 1 as above; each later hop extends the best `seeds` chains with the hits of
     the query question + the chain's last passage. The final ranking walks the longest chains best first."""
     chunks = index.chunks
@@ -107,7 +109,8 @@ async def multi_hop(ctx: Any, index: Any, questions: list[str], k: int, hops: in
     beams: list[list[tuple[float, tuple[int, ...]]]] = [[(s, (row,)) for row, s in ranked[:seeds]]
                                                         for ranked in first]
     for hop in range(2, hops + 1):
-        beams = await _extend(ctx, index, questions, beams, depth, expand_with, linker, link_weight, rrf_k)
+        beams = await _extend(ctx, index, questions, beams, depth, expand_with, seed_chars, linker, link_weight,
+                              rrf_k)
         beams = [sorted(b, key=lambda x: (-x[0], x[1])) for b in beams]
         # the next hop extends only the best `seeds` chains; the walk below uses all of the last hop's chains
         if hop < hops:
@@ -115,12 +118,12 @@ async def multi_hop(ctx: Any, index: Any, questions: list[str], k: int, hops: in
     return [_walk(chunks, beam, first[qi], k, per_doc) for qi, beam in enumerate(beams)]
 
 
-async def _extend(ctx, index, questions, beams, depth, expand_with, linker, link_weight, rrf_k):
+async def _extend(ctx, index, questions, beams, depth, expand_with, seed_chars, linker, link_weight, rrf_k):
     chunks = index.chunks
     queries, owners = [], []
     for qi, beam in enumerate(beams):
         for score, chain in beam:
-            queries.append(seed_query(questions[qi], chunks[chain[-1]], expand_with))
+            queries.append(seed_query(questions[qi], chunks[chain[-1]], expand_with, seed_chars))
             owners.append((qi, score, chain))
     results = await index.search(ctx, queries, depth) if queries else []
     out: list[list[tuple[float, tuple[int, ...]]]] = [[] for _ in questions]

@@ -132,6 +132,7 @@ class Retrieve(Op):
         seeds: int = Field(5, ge=1, le=50, description="hop 2+: passages (chains) that seed new queries")
         depth: int = Field(20, ge=1, le=1000, description="hop 2: hits per query before fusion")
         expand_with: Literal["text", "title"] = Field("text", description="hop 2: add the seed's text or title")
+        seed_chars: int = Field(200, ge=20, le=10_000, description="hop 2: characters of the seed's text added")
         link_weight: float = Field(0.05, ge=0, description="hop 2: bonus for a passage whose title the question "
                                                            "or the seed passage mentions (0: off)")
         rrf_k: int = Field(10, ge=1, description="hop 2: rank score = 1 / (rrf_k + rank)")
@@ -145,7 +146,7 @@ class Retrieve(Op):
         texts = [q.question for q in questions]
         if p.hops > 1:
             ranked = await multi_hop(ctx, index, texts, p.top_k, p.hops, p.seeds, p.depth, p.expand_with,
-                                     p.link_weight, p.rrf_k, p.per_doc)
+                                     p.link_weight, p.rrf_k, p.per_doc, p.seed_chars)
         else:
             depth = p.top_k * 4 if p.per_doc else p.top_k
             ranked = [limit_per_doc(index.chunks, r, p.per_doc)[:p.top_k]

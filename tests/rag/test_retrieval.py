@@ -162,3 +162,35 @@ def test_index_hybrid_op_composes_dense_and_bm25():
     assert titles(hybrid, asyncio.run(hybrid.search(ctx(), ["Guido programming language"], 1))[0]) == ["Python"]
     with pytest.raises(TypeError, match="index.dense"):
         IndexHybrid(IndexHybrid.Params()).run(ctx(), dense=sparse, sparse=dense)
+
+
+def test_seed_query_keeps_the_start_of_the_seed_passage():
+    from pipec.ops.text.multihop import seed_query
+
+    chunk = CHUNKS[2]  # Eiffel Tower
+    q = "Who designed it?"
+    assert seed_query(q, chunk, "title") == "Who designed it? Eiffel Tower"
+    short = seed_query(q, chunk, "text", 30)
+    assert short.startswith(q) and len(short) == len(q) + 1 + 30 and "Eiffel Tower" in short
+    assert seed_query(q, chunk, "text", 10_000).endswith(chunk.text)  # short passages whole
+    long = Chunk("long#0", "long", "word " * 200, "Long", 0, 1000)
+    assert len(seed_query(q, long, "text")) == len(q) + 1 + 200  # the default keeps the first 200 characters
+
+
+def test_retrieve_passes_seed_chars_to_the_second_hop(monkeypatch):
+    from pipec.ops.text import multihop
+
+    seen = []
+    real = multihop.seed_query
+
+    def spy(question, chunk, expand_with, max_chars=200):
+        seen.append(max_chars)
+        return real(question, chunk, expand_with, max_chars)
+
+    monkeypatch.setattr(multihop, "seed_query", spy)
+    index = BM25Index(CHUNKS)
+    asyncio.run(Retrieve(Retrieve.Params(top_k=2, hops=2, seeds=2, seed_chars=40)).run(ctx(), index=index,
+                                                                                      questions=QUESTIONS))
+    assert seen and set(seen) == {40}
+    with pytest.raises(ValueError):
+        Retrieve.Params(hops=2, seed_chars=5)
