@@ -75,6 +75,16 @@ def test_edge_scorer_example_runs_offline(repo, tmp_path):
     assert {"hits@1_1hop", "hits@1_2hop", "hits@1_3hop"} <= set(metrics)
 
 
+def test_trained_scorer_is_a_memoized_artifact(repo, tmp_path):
+    from pipec.compiler.api import compile_file, run_graph
+
+    graph = repo / "examples/metaqa/edge_scorer.yaml"
+    run_graph(compile_file(graph), tmp_path / ".pipe")
+    again = run_graph(compile_file(graph, ["hops=2", "beam_size=3"]), tmp_path / ".pipe")
+    assert again.status == "succeeded" and again.nodes["scorer"].cache_hit
+    assert not again.nodes["answers"].cache_hit and again.metrics["metrics"]["hits@1"] >= 0.95
+
+
 @pytest.mark.slow
 @pytest.mark.data
 def test_edge_scorer_on_shared_metaqa(repo, tmp_path, shared_data):
