@@ -21,6 +21,7 @@ from .context import RunContext, Runtime
 from .errors import BudgetExceeded, PipeError
 from .fingerprint import canonical_json, hash_value
 from .graph import CompiledGraph, CompiledNode, InputRef
+from .llm.requests import fake_script_identity, uses_fake_model
 from .preview import preview_outputs, to_jsonable
 from .reporter import NullReporter, Reporter
 from .spec import Settings
@@ -84,10 +85,13 @@ def compute_keys(graph: CompiledGraph, runtime: Runtime) -> dict[str, str]:
             port: [f"{keys[r.node]}:{r.port}" for r in ref] if isinstance(ref, list) else f"{keys[ref.node]}:{ref.port}"
             for port, ref in node.inputs.items()
         }
-        keys[name] = hash_value({
+        material = {
             "op": node.op_name, "version": node.op_cls.version, "code": node.op_cls.code_version(),
             "params": node.display_params, "inputs": inputs, "content": op.fingerprint(ctx),
-        })
+        }
+        if uses_fake_model(node.display_params) and (script := fake_script_identity()):
+            material["fake_script"] = script
+        keys[name] = hash_value(material)
     return keys
 
 

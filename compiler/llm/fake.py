@@ -36,10 +36,11 @@ from typing import Any
 import numpy as np
 
 from .backend import import_litellm
+from .requests import FAKE_SCRIPT_ENV
 
 CustomLLM = import_litellm().CustomLLM
 
-ENV_VAR = "PIPEC_FAKE_LLM"
+ENV_VAR = FAKE_SCRIPT_ENV
 ERRORS = ("rate_limit", "timeout", "server_error", "unavailable", "connection", "auth", "bad_request",
           "context_window")
 

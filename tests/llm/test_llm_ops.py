@@ -254,3 +254,23 @@ def test_the_example_graph_runs_offline_with_its_fake_script(repo, store, monkey
     assert facts["lovelace"]["error"] and facts["lovelace"]["born"] is None  # a per-item failure
     assert all(t["text"] for t in result.outputs["summaries"])
     assert result.cost_usd > 0 and result.metrics["facts"]["parse_errors"] == 1
+
+
+def test_a_different_fake_script_file_is_never_served_from_caches(tmp_path, store, monkeypatch):
+    """fake/... replies depend on PIPEC_FAKE_LLM's file: node keys and the response cache must follow it."""
+    def answers():
+        result = run_graph(graph(tmp_path, GENERATE), store)
+        return [t["text"] for t in run_outputs(store, result, "gen")["texts"]], result
+
+    (tmp_path / "a.yaml").write_text("responses: {France: Paris}\ndefault: A\n")
+    (tmp_path / "b.yaml").write_text("responses: {France: Lyon}\ndefault: B\n")
+    monkeypatch.setenv("PIPEC_FAKE_LLM", str(tmp_path / "a.yaml"))
+    assert answers()[0] == ["Paris", "A", "A"]
+    monkeypatch.setenv("PIPEC_FAKE_LLM", str(tmp_path / "b.yaml"))
+    texts, result = answers()
+    assert texts == ["Lyon", "B", "B"] and not result.nodes["gen"].cache_hit
+    monkeypatch.delenv("PIPEC_FAKE_LLM")
+    assert answers()[0][0] == "Q0: capital of France?"  # no script: the fake echoes
+    monkeypatch.setenv("PIPEC_FAKE_LLM", str(tmp_path / "a.yaml"))
+    texts, result = answers()
+    assert texts == ["Paris", "A", "A"] and result.nodes["gen"].cache_hit  # same file content: memoized
