@@ -88,7 +88,7 @@ class PipeTui(App):
         if self.reader is None and home is not None:
             home.say(message.text, problem=True)
         else:
-            self.notify(message.text, severity="error", timeout=6)
+            self.notify(message.text, severity="error", timeout=6, markup=False)
 
     def _clear_problem(self) -> None:
         if self.problem is not None:

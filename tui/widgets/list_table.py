@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..data.overview import Row
+from .cells import literal
 
 
 class ListTable(DataTable):
@@ -44,7 +45,7 @@ class ListTable(DataTable):
             for row in changed:
                 if row.key in shown:
                     for name, value in zip(self.column_names, row.cells, strict=True):
-                        self.update_cell(row.key, name, value)
+                        self.update_cell(row.key, name, literal([value])[0])
             if changed:
                 self._rebuild()  # a changed sort key may move a row
             return
@@ -83,7 +84,7 @@ class ListTable(DataTable):
         current = self.current_key()
         self.clear()
         for row in rows:
-            self.add_row(*row.cells, key=row.key)
+            self.add_row(*literal(row.cells), key=row.key)
         self._shown = keys
         if current in keys:
             self.move_cursor(row=keys.index(current), scroll=False)

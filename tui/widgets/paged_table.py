@@ -17,6 +17,7 @@ from textual.widgets import DataTable
 from ..data.reader import Page
 from ..messages import Loaded
 from ..workers import read_in_worker
+from .cells import literal
 
 Fetch = Callable[[int, int, str], Page]
 Render = Callable[[dict, list[str]], list]  # (row, shown columns) -> cells
@@ -27,7 +28,7 @@ class PagedTable(DataTable):
         Binding("right_square_bracket", "next_page", "Next page"),
         Binding("left_square_bracket", "prev_page", "Prev page"),
     ]
-    PAGE_SIZE = 200
+    PAGE_SIZE = 100
 
     def __init__(self, *, page_size: int | None = None, empty_text: str = "no rows", **kwargs: Any):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -61,10 +62,15 @@ class PagedTable(DataTable):
             self.show_page(Page(0, 0, []))
             return
         fetch, limit, text = self._fetch, self.page_size, self.search
+        render, columns_of = self._render, self._columns
         self._serial += 1
         serial = self._serial
-        read_in_worker(self, f"page:{id(self)}", lambda: (serial, fetch(max(0, offset), limit, text)),
-                       group=f"page-{id(self)}")
+
+        def read() -> tuple[int, Page, list[str] | None, list[list[Any]]]:
+            page = fetch(max(0, offset), limit, text)
+            return (serial, page, *prepare(page, render, columns_of))
+
+        read_in_worker(self, f"page:{id(self)}", read, group=f"page-{id(self)}")
 
     def reload(self) -> None:
         """Re-read the current page (the store changed), keeping the cursor where it is."""
@@ -74,20 +80,23 @@ class PagedTable(DataTable):
         if message.what != f"page:{id(self)}":
             return
         message.stop()
-        serial, page = message.data
+        serial, page, columns, cells = message.data
         if serial == self._serial:
-            self.show_page(page)
+            self.show_page(page, columns, cells)
 
-    def show_page(self, page: Page) -> None:
+    def show_page(self, page: Page, columns: list[str] | None = None, cells: list[list[Any]] | None = None) -> None:
+        """Show a page; `columns` and `cells` come ready from the worker (else they are computed here)."""
+        if cells is None:
+            columns, cells = prepare(page, self._render, self._columns)
         self.page_offset, self.page_total, self.rows_data = page.offset, page.total, page.rows
-        columns = self._columns(page.rows) if page.rows else self._shown_columns
+        columns = columns if columns is not None else self._shown_columns
         if columns != self._shown_columns:
             self.clear(columns=True)
             self.add_columns(*columns)
             self._shown_columns = columns
         else:
             self.clear()
-        self.add_rows(self._render(row, columns) for row in page.rows)
+        self.add_rows(cells)
         if page.rows:
             self.move_cursor(row=min(self._cursor_after_load, len(page.rows) - 1))
         self.border_subtitle = self.position_text()
@@ -128,3 +137,12 @@ class PagedTable(DataTable):
             self.load(self.page_offset - self.page_size, cursor=self.page_size - 1)
         else:
             super().action_cursor_up()
+
+
+def prepare(page: Page, render: Render, columns_of: Callable[[list[dict]], list[str]]
+            ) -> tuple[list[str] | None, list[list[Any]]]:
+    """(columns, cells) of a page, cells as literal Text: pure, so the worker thread does it, not the UI."""
+    if not page.rows:
+        return None, []
+    columns = columns_of(page.rows)
+    return columns, [literal(render(row, columns)) for row in page.rows]

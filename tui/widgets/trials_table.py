@@ -8,6 +8,7 @@ from textual.widgets import DataTable
 
 from ..data import fmt
 from ..data.study import Trial
+from .cells import literal
 
 
 class TrialsTable(DataTable):
@@ -29,10 +30,10 @@ class TrialsTable(DataTable):
         self.add_columns("#", "state", "value", *metrics, *params, "cost", "time")
         for t in trials:
             mark = "★" if t.number == best else ("▸" if t.number == marked else " ")
-            self.add_row(f"{mark}{t.number}", t.state, fmt.number(t.value),
-                         *(fmt.number(t.metrics.get(m)) for m in metrics),
-                         *(fmt.cell(t.config.get(p), 24) for p in params),
-                         fmt.usd(t.cost_usd), fmt.seconds(t.duration_s), key=str(t.number))
+            self.add_row(*literal([f"{mark}{t.number}", t.state, fmt.number(t.value),
+                                   *(fmt.number(t.metrics.get(m)) for m in metrics),
+                                   *(fmt.cell(t.config.get(p), 24) for p in params),
+                                   fmt.usd(t.cost_usd), fmt.seconds(t.duration_s)]), key=str(t.number))
         if trials:
             self.move_cursor(row=min(max(current, 0), len(trials) - 1), scroll=False)
 
