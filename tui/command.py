@@ -14,9 +14,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .data.reader import StoreReader
+    from .data.reader import StoreLocked, StoreReader
 
-    StoreReader(args.store).close()  # a missing or old-schema store: a clear message, before the screen opens
+    try:  # a missing or old-schema store: a clear message, before the screen opens
+        StoreReader(args.store).close()
+    except StoreLocked:
+        pass  # a writer holds it for now: the screen opens, says so, and retries on each refresh
     from .app import PipeTui
 
     PipeTui(args.store, poll_s=args.poll or None).run()

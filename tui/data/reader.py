@@ -29,10 +29,14 @@ class Page:
     rows: list[dict[str, Any]]
 
 
+class StoreLocked(StoreError):
+    """Another process holds a lock on the store longer than BUSY_TIMEOUT_S: worth retrying, not fatal."""
+
+
 def _friendly(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
     if "locked" in text or "busy" in text:
-        return StoreError(f"the run store {path} is locked by another process; retrying on the next refresh")
+        return StoreLocked(f"the run store {path} is locked by another process; retrying on the next refresh")
     return StoreError(f"cannot read the run store {path}: {text}")
 
 
