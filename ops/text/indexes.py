@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -20,6 +21,7 @@ Ranked = list[tuple[int, float]]
 FaissKind = Literal["auto", "flat", "hnsw", "ivf"]
 FLAT_MAX = 50_000  # auto: exact search up to this many vectors
 HNSW_MAX = 1_000_000  # auto: HNSW up to this many, IVF beyond
+TOKENS_MEMO = 50_000  # texts whose BM25 tokens are kept per process
 
 
 def choose_faiss(n: int, kind: str = "auto") -> str:
@@ -91,12 +93,19 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def bm25_tokens(text: str) -> list[str]:
+    return list(_bm25_tokens(text))
+
+
+@lru_cache(maxsize=TOKENS_MEMO)
+def _bm25_tokens(text: str) -> tuple[str, ...]:
+    """Memoized per text: chunks, sentences and words are tokenized again by every index, reader and trial."""
     from bm25s.stopwords import STOPWORDS_EN
 
     from .multihop import fold
 
     stop = _stopwords(STOPWORDS_EN)
-    return [w for w in _WORD.findall(fold(text)) if w not in stop]
+    folded = text.lower() if text.isascii() else fold(text)  # NFKD changes no ASCII text
+    return tuple(w for w in _WORD.findall(folded) if w not in stop)
 
 
 _STOP: frozenset | None = None
