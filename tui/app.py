@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from pipec.compiler.errors import PipeError
@@ -31,6 +32,7 @@ class PipeTui(App):
         self.problem: str | None = None
         self._version: int | None = None
         self._polling = False
+        self._heap_frozen = False
         self.sub_title = str(self.store_path)
 
     def on_mount(self) -> None:
@@ -100,6 +102,18 @@ class PipeTui(App):
 
     def _home(self) -> HomeScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+
+    def freeze_heap(self) -> None:
+        """Once the first screen is shown: move what lives for the whole session (modules, textual, the home
+        screen and its runs) out of the garbage collector's sight with `gc.freeze()`, so that its full
+        collections scan only what was made since. Measured on the 1,000-run store (bench/tui): those
+        pauses went from 0.1-0.2 s to ~0.04 s while scrolling. Cost: one collection (~70 ms) after the first
+        paint; objects frozen here that later die in a reference cycle are never freed (a one-time few MB)."""
+        if self._heap_frozen:
+            return
+        self._heap_frozen = True
+        gc.collect()
+        gc.freeze()
 
     # --- navigation -----------------------------------------------------------------------------------------
     def open_run(self, run_id: str) -> None:

@@ -47,6 +47,7 @@ class HomeScreen(DataScreen):
         self.query_one("#studies-table", ListTable).set_rows(data["studies"])
         self.query_one("#home-tabs", TabbedContent).get_tab("studies").label = f"Studies ({len(data['studies'])})"
         self.query_one("#home-tabs", TabbedContent).get_tab("runs").label = f"Runs ({len(data['runs'])})"
+        self.app.call_after_refresh(self.app.freeze_heap)  # once: after the first list is painted
         if not data["runs"] and not data["studies"]:
             self.say(f"No runs yet in {self.app.store_path}.\nRun `pipe run GRAPH.yaml --store "
                      f"{self.app.store_path}`: runs appear here as they start.")

@@ -11,10 +11,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..data.overview import Row
+from .cache_cycles import FreeCacheCycles
 from .cells import literal
 
 
-class ListTable(DataTable):
+class ListTable(FreeCacheCycles, DataTable):
     BINDINGS = [
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse", show=False),

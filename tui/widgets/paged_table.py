@@ -1,9 +1,10 @@
 """A DataTable that shows a large store table one page at a time (virtual rows beyond the page).
 
 The owner calls `configure(fetch, render)`: `fetch(offset, limit, search) -> Page` runs in a worker thread,
-`render(row, columns) -> cells` and `columns(rows)` decide what is shown. Moving the cursor past the last row
-loads the next page (and before the first, the previous one), so scrolling feels continuous; `]` and `[`
-jump a page. The border subtitle says which rows of how many are shown.
+`render(row, columns) -> cells` and `columns(rows)` decide what is shown (in the worker too). Moving the
+cursor (down, page down) past the last row loads the next page (and before the first, the previous one), so
+scrolling feels continuous; `]` and `[` jump a page. The border subtitle says which rows of how many are
+shown.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from textual.widgets import DataTable
 from ..data.reader import Page
 from ..messages import Loaded
 from ..workers import read_in_worker
+from .cache_cycles import FreeCacheCycles
 from .cells import literal
 
 Fetch = Callable[[int, int, str], Page]
 Render = Callable[[dict, list[str]], list]  # (row, shown columns) -> cells
 
 
-class PagedTable(DataTable):
+class PagedTable(FreeCacheCycles, DataTable):
     BINDINGS = [
         Binding("right_square_bracket", "next_page", "Next page"),
         Binding("left_square_bracket", "prev_page", "Prev page"),
@@ -131,6 +133,18 @@ class PagedTable(DataTable):
             self.load(self.page_offset + self.page_size, cursor=0)
         else:
             super().action_cursor_down()
+
+    def action_page_down(self) -> None:
+        if self.cursor_row >= len(self.rows_data) - 1 and self.has_next:
+            self.load(self.page_offset + self.page_size, cursor=0)
+        else:
+            super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self.cursor_row <= 0 and self.page_offset > 0:
+            self.load(self.page_offset - self.page_size, cursor=self.page_size - 1)
+        else:
+            super().action_page_up()
 
     def action_cursor_up(self) -> None:
         if self.cursor_row <= 0 and self.page_offset > 0:

@@ -8,10 +8,11 @@ from textual.widgets import DataTable
 
 from ..data import fmt
 from ..data.study import Trial
+from .cache_cycles import FreeCacheCycles
 from .cells import literal
 
 
-class TrialsTable(DataTable):
+class TrialsTable(FreeCacheCycles, DataTable):
     def __init__(self, **kwargs: Any):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.trials: list[Trial] = []
