@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sqlite3
 import statistics
 import time
@@ -73,6 +74,23 @@ async def paint_latency(pilot, table, n: int, page_loaded=None) -> list[float]:
     return times
 
 
+GC_PAUSES: list[tuple[int, float]] = []  # (generation, seconds) of every collection while the bench runs
+_gc_start = [0.0]
+
+
+def _on_gc(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_start[0] = time.perf_counter()
+    else:
+        GC_PAUSES.append((info["generation"], time.perf_counter() - _gc_start[0]))
+
+
+def gc_summary(name: str) -> None:
+    full = [t * 1000 for g, t in GC_PAUSES if g == 2]
+    print(f"{'  full GC pauses during ' + name:44s} n={len(full):4d}" + (f"  max {max(full):6.1f} ms" if full else ""))
+    GC_PAUSES.clear()
+
+
 def summary(name: str, times: list[float]) -> None:
     ms = sorted(t * 1000 for t in times)
     print(f"{name:44s} n={len(ms):4d}  median {statistics.median(ms):6.1f} ms  p95 {ms[int(len(ms) * .95) - 1]:6.1f} ms"
@@ -89,7 +107,6 @@ async def open_once(store: Path, size: tuple[int, int], runs: int) -> float:
 
 
 async def bench(store: Path, size: tuple[int, int], runs: int) -> None:
-    summary("open: all runs listed, 5 fresh apps", [await open_once(store, size, runs) for _ in range(5)])
     t0 = time.perf_counter()
     app = PipeTui(store, poll_s=None)
     async with app.run_test(size=size) as pilot:
@@ -115,7 +132,9 @@ async def bench(store: Path, size: tuple[int, int], runs: int) -> None:
         print(f"{'then its 50k-call node, LLM tab, first page':44s} {(time.perf_counter() - t1) * 1000:8.0f} ms")
         await settle(pilot)
         summary("50k LLM calls: down, Pilot round trip", await keys_latency(pilot, "down", 30))
+        GC_PAUSES.clear()
         summary("50k LLM calls: down x1000 (10 page loads)", await paint_latency(pilot, calls, 1000))
+        gc_summary("those 1000 keys")
         print(f"{'':44s} now at {calls.border_subtitle}")
         summary("page through LLM calls (], Pilot)", await keys_latency(pilot, "right_square_bracket", 20))
         t0 = time.perf_counter()
@@ -161,6 +180,8 @@ async def bench(store: Path, size: tuple[int, int], runs: int) -> None:
         await settle(pilot)
         print(f"{'open a study of 300 trials: table shown':44s} {(t1 - t0) * 1000:8.0f} ms  (all painted, idle:"
               f" {(time.perf_counter() - t0) * 1000:.0f} ms)")
+    # last: each app freezes the heap it finds (PipeTui.freeze_heap), so earlier apps would weigh on later ones
+    summary("open again: 5 more fresh apps", [await open_once(store, size, runs) for _ in range(5)])
 
 
 def main() -> None:
@@ -175,6 +196,7 @@ def main() -> None:
         make(args.store, runs, 100_000, 10_000, 300)
         print(f"built {args.store} in {time.perf_counter() - t0:.1f}s")
     width, height = (int(v) for v in args.size.split("x"))
+    gc.callbacks.append(_on_gc)
     asyncio.run(bench(args.store, (width, height), runs))
 
 
