@@ -56,7 +56,13 @@ class PipeTui(App):
     def _poll_in_thread(self) -> None:
         try:
             if self.reader is None:
-                self.post_message(Loaded("open", StoreReader(self.store_path)))
+                reader = StoreReader(self.store_path)
+                try:
+                    version = reader.data_version()
+                except PipeError:
+                    reader.close()
+                    raise
+                self.post_message(Loaded("open", (reader, version)))
                 return
             version = self.reader.data_version()
             if version != self._version:
@@ -71,8 +77,7 @@ class PipeTui(App):
 
     def on_loaded(self, message: Loaded) -> None:
         if message.what == "open":
-            self.reader = message.data
-            self._version = self.reader.data_version()
+            self.reader, self._version = message.data  # both read in the worker: the UI thread never waits
             self._clear_problem()
             self.screen.post_message(StoreChanged())
         elif message.what == "recovered":

@@ -8,10 +8,12 @@ import argparse
 import sqlite3
 import subprocess
 import sys
+import threading
 
 import pytest
 from pipec.tui import command
 from pipec.tui.app import PipeTui
+from pipec.tui.data.reader import StoreReader
 from pipec.tui.screens.detail import DetailScreen
 from pipec.tui.screens.diff import DiffScreen
 from pipec.tui.screens.help import HelpScreen
@@ -167,3 +169,26 @@ def test_pipe_tui_opens_on_a_locked_store_and_retries(store_copy, monkeypatch):
         db.execute("ROLLBACK")
         db.close()
     assert opened == [store_copy]
+
+
+async def test_the_store_is_read_only_in_workers(filled_store, monkeypatch):
+    """The UI never blocks on SQLite: every query of a walk through all screens runs off the UI thread."""
+    threads = []
+    for name in ("query", "_scalar"):
+        original = getattr(StoreReader, name)
+
+        def spy(self, *args, _original=original):
+            threads.append(threading.get_ident())
+            return _original(self, *args)
+
+        monkeypatch.setattr(StoreReader, name, spy)
+    app = PipeTui(filled_store, poll_s=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        ui = threading.get_ident()
+        await settle(pilot)
+        screen = await open_run(pilot, "r04-llm-extract")
+        await select(pilot, screen, "facts")
+        await press(pilot, "2", "3", "enter", "escape", "a", "escape", "2", "enter", "m", "down", "d", "escape", "r")
+        await pilot.pause(0.3)
+        await settle(pilot)
+    assert len(threads) > 20 and ui not in threads
