@@ -117,6 +117,17 @@ async def bench(store: Path, size: tuple[int, int], runs: int) -> None:
         await settle(pilot)
         summary("runs list: down, Pilot round trip", await keys_latency(pilot, "down", 30))
         summary("runs list: down, action + repaint", await paint_latency(pilot, table, 500))
+        for what, act in (("sort 1,000 runs on time", lambda: table.sort_on("time")),
+                          ("filter runs: 'run-000' (100 left)", lambda: table.set_filter("run-000")),
+                          ("clear the filter (1,000 again)", lambda: table.set_filter("")),
+                          ("sort on started again", lambda: table.sort_on("started"))):
+            t0 = time.perf_counter()
+            act()
+            table.render_lines(Region(0, 0, table.size.width, table.size.height))
+            t1 = time.perf_counter()
+            await settle(pilot)
+            print(f"{what:44s} {(t1 - t0) * 1000:8.0f} ms  (idle, column widths measured:"
+                  f" {(time.perf_counter() - t0) * 1000:.0f} ms)")
         table.move_cursor(row=table.visible_keys().index("run-00000"))
         t0 = time.perf_counter()
         table.action_select_cursor()  # enter, without Pilot's round trip
