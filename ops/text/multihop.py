@@ -3,8 +3,8 @@
 Two hops (for questions whose answer needs two passages, e.g. HotpotQA, MuSiQue):
 1. Hop 1 ranks passages for the question; passages whose title the question mentions get `link_weight` more.
 2. Each of the top `seeds` passages p seeds a second query: the question + the start of p's text (`seed_chars`
-   characters, title included), or + p's title alone. The hits d of that query score by their rank, plus
-   `link_weight` when p's text mentions d's title (a hyperlink-like bridge).
+   characters), both without p's title words (`drop_title`), or + p's title alone. The hits d of that query
+   score by their rank, plus `link_weight` when p's text mentions d's title (a hyperlink-like bridge).
 3. A pair (p, d) scores hop1(p) + hop2(d | p); the final ranking walks the pairs best first, emitting p then d,
    and fills up with the rest of hop 1. Scores are reciprocal ranks 1 / (rrf_k + rank).
 4. `hops: 3` extends the best `seeds` pairs the same way with question + d's text (chains p -> d -> e).
@@ -77,9 +77,25 @@ def linker_for(index: Any) -> TitleLinker:
     return linker
 
 
-def seed_query(question: str, chunk: Any, expand_with: str, max_chars: int = 200) -> str:
+def drop_title_words(text: str, title: str) -> str:
+    """`text` without the content words of `title` (stop words stay): 'Where was Kevin Durant born?' with
+    title 'Kevin Durant' -> 'Where was born?'."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    words = set(title_words(title or "")) - set(STOPWORDS_EN)
+    if not words:
+        return text
+    return " ".join(_WORDS.sub(lambda m: "" if fold(m.group()) in words else m.group(), text).split())
+
+
+def seed_query(question: str, chunk: Any, expand_with: str, max_chars: int = 200, drop_title: bool = False) -> str:
+    """The next hop's query: the question + the seed's title, or + the first `max_chars` characters of the seed.
+    `drop_title` removes the seed's title words from both: the part of the question the seed already answers,
+    and the name that would otherwise pull in passages like the seed (same-named places, sibling articles)."""
     if expand_with == "title":
         return f"{question} {chunk.title}"
+    if drop_title:
+        return f"{drop_title_words(question, chunk.title)} {drop_title_words(chunk.text[:max_chars], chunk.title)}"
     return f"{question} {record_text(chunk, True)[:max_chars]}"
 
 
@@ -96,7 +112,7 @@ def ranked_by(scores: dict[int, float]) -> Ranked:
 
 async def multi_hop(ctx: Any, index: Any, questions: list[str], k: int, hops: int, seeds: int, depth: int,
                     expand_with: str, link_weight: float, rrf_k: int, per_doc: int,
-                    seed_chars: int = 200) -> list[Ranked]:
+                    seed_chars: int = 200, drop_title: bool = True) -> list[Ranked]:
     """Chains of `hops` passages: hop 1 as above; each later hop extends the best `seeds` chains with the hits of
     the query question + the chain's last passage. The final ranking walks the longest chains best first."""
     chunks = index.chunks
@@ -109,8 +125,8 @@ async def multi_hop(ctx: Any, index: Any, questions: list[str], k: int, hops: in
     beams: list[list[tuple[float, tuple[int, ...]]]] = [[(s, (row,)) for row, s in ranked[:seeds]]
                                                         for ranked in first]
     for hop in range(2, hops + 1):
-        beams = await _extend(ctx, index, questions, beams, depth, expand_with, seed_chars, linker, link_weight,
-                              rrf_k)
+        query = (expand_with, seed_chars, drop_title)
+        beams = await _extend(ctx, index, questions, beams, depth, query, linker, link_weight, rrf_k)
         beams = [sorted(b, key=lambda x: (-x[0], x[1])) for b in beams]
         # the next hop extends only the best `seeds` chains; the walk below uses all of the last hop's chains
         if hop < hops:
@@ -118,12 +134,13 @@ async def multi_hop(ctx: Any, index: Any, questions: list[str], k: int, hops: in
     return [_walk(chunks, beam, first[qi], k, per_doc) for qi, beam in enumerate(beams)]
 
 
-async def _extend(ctx, index, questions, beams, depth, expand_with, seed_chars, linker, link_weight, rrf_k):
+async def _extend(ctx, index, questions, beams, depth, query, linker, link_weight, rrf_k):
     chunks = index.chunks
+    expand_with, seed_chars, drop_title = query
     queries, owners = [], []
     for qi, beam in enumerate(beams):
         for score, chain in beam:
-            queries.append(seed_query(questions[qi], chunks[chain[-1]], expand_with, seed_chars))
+            queries.append(seed_query(questions[qi], chunks[chain[-1]], expand_with, seed_chars, drop_title))
             owners.append((qi, score, chain))
     results = await index.search(ctx, queries, depth) if queries else []
     out: list[list[tuple[float, tuple[int, ...]]]] = [[] for _ in questions]

@@ -120,8 +120,9 @@ class IndexBuild(Op):
 
 class Retrieve(Op):
     """Ranked hits with scores for every question (queries batched). `hops: 2` (or 3) adds hops whose queries
-    are the question plus each of the first hop's top `seeds` passages (or titles); passage pairs are ranked by
-    both hops' scores, with a bonus for titles mentioned in the question or the seed passage."""
+    are the question plus each of the first hop's top `seeds` passages (or titles), minus the seed's title
+    words; passage pairs are ranked by both hops' scores, with a bonus for titles mentioned in the question or
+    the seed passage."""
 
     name = "retrieve"
     version = "1"
@@ -133,6 +134,8 @@ class Retrieve(Op):
         depth: int = Field(20, ge=1, le=1000, description="hop 2: hits per query before fusion")
         expand_with: Literal["text", "title"] = Field("text", description="hop 2: add the seed's text or title")
         seed_chars: int = Field(200, ge=20, le=10_000, description="hop 2: characters of the seed's text added")
+        drop_seed_title: bool = Field(True, description="hop 2: drop the seed's title words from the question "
+                                                        "and the seed text (look for what the seed adds)")
         link_weight: float = Field(0.05, ge=0, description="hop 2: bonus for a passage whose title the question "
                                                            "or the seed passage mentions (0: off)")
         rrf_k: int = Field(10, ge=1, description="hop 2: rank score = 1 / (rrf_k + rank)")
@@ -146,7 +149,8 @@ class Retrieve(Op):
         texts = [q.question for q in questions]
         if p.hops > 1:
             ranked = await multi_hop(ctx, index, texts, p.top_k, p.hops, p.seeds, p.depth, p.expand_with,
-                                     p.link_weight, p.rrf_k, p.per_doc, p.seed_chars)
+                                     p.link_weight, p.rrf_k, p.per_doc, p.seed_chars,
+                                     p.drop_seed_title)
         else:
             depth = p.top_k * 4 if p.per_doc else p.top_k
             ranked = [limit_per_doc(index.chunks, r, p.per_doc)[:p.top_k]

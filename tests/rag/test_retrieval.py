@@ -183,14 +183,62 @@ def test_retrieve_passes_seed_chars_to_the_second_hop(monkeypatch):
     seen = []
     real = multihop.seed_query
 
-    def spy(question, chunk, expand_with, max_chars=200):
-        seen.append(max_chars)
-        return real(question, chunk, expand_with, max_chars)
+    def spy(question, chunk, expand_with, max_chars=200, drop_title=False):
+        seen.append((max_chars, drop_title))
+        return real(question, chunk, expand_with, max_chars, drop_title)
 
     monkeypatch.setattr(multihop, "seed_query", spy)
     index = BM25Index(CHUNKS)
-    asyncio.run(Retrieve(Retrieve.Params(top_k=2, hops=2, seeds=2, seed_chars=40)).run(ctx(), index=index,
-                                                                                      questions=QUESTIONS))
-    assert seen and set(seen) == {40}
+    for drop in (True, False):
+        params = Retrieve.Params(top_k=2, hops=2, seeds=2, seed_chars=40, drop_seed_title=drop)
+        asyncio.run(Retrieve(params).run(ctx(), index=index, questions=QUESTIONS))
+        assert seen and set(seen) == {(40, drop)}
+        seen.clear()
+    assert Retrieve.Params().drop_seed_title is True
     with pytest.raises(ValueError):
         Retrieve.Params(hops=2, seed_chars=5)
+
+
+def test_drop_title_words_keeps_stop_words_and_other_words():
+    from pipec.ops.text.multihop import drop_title_words
+
+    assert drop_title_words("Where was Kevin Durant born?", "Kevin Durant") == "Where was born?"
+    # accent-folded, case-insensitive; a trailing '(...)' of the title is not part of the name
+    assert drop_title_words("The composer of Aschenbrodel was born in", "Aschenbrödel (opera)") == \
+        "The composer of was born in"
+    assert drop_title_words("Who owns the Bank of England?", "The Bank of England") == "Who owns the of ?"
+    assert drop_title_words("unchanged text", "") == "unchanged text"
+
+
+def test_seed_query_drops_the_seed_title():
+    from pipec.ops.text.multihop import seed_query
+
+    seed = Chunk("s#0", "s", "Novair International Airways was a charter airline owned by the Rank Organisation.",
+                 "Novair International Airways", 0, 83)
+    q = "What year did the company Novair International Airways is part of dissolve?"
+    dropped = seed_query(q, seed, "text", 200, drop_title=True)
+    assert dropped == ("What year did the company is part of dissolve? was a charter airline owned by the "
+                       "Rank Organisation.")
+    assert seed_query(q, seed, "text", 200).count("Novair") == 2  # question and seed text
+    assert seed_query(q, seed, "title", 200, drop_title=True).endswith("Novair International Airways")
+
+
+def test_dropping_the_seed_title_skips_same_named_passages():
+    # the seed's name pulls in a sibling page ("Dodge City, Kansas") ahead of the bridge ("Kansas")
+    from pipec.ops.data import Document
+    from pipec.ops.text.multihop import multi_hop
+
+    docs = [Document("a", "Dodge City Regional Airport is an airport in Ford County, in the state of Kansas.",
+                     "Dodge City Regional Airport"),
+            Document("b", "Dodge City is a city in Ford County; Dodge City has an airport and a regional museum.",
+                     "Dodge City, Kansas"),
+            Document("c", "The population of the state was 2,913,123 at the last census, most in its east.",
+                     "Kansas"),
+            Document("d", "A regional airport serves a small city.", "Regional airport")]
+    index = BM25Index(chunks_of(docs))
+    question = "What is the population of the state where Dodge City Regional Airport is located?"
+    args = (ctx(), index, [question], 2, 2, 1, 5, "text", 0.0, 10, 1, 200)
+    kept = asyncio.run(multi_hop(*args, drop_title=False))[0]
+    dropped = asyncio.run(multi_hop(*args, drop_title=True))[0]
+    assert titles(index, kept) == ["Dodge City Regional Airport", "Dodge City, Kansas"]
+    assert titles(index, dropped) == ["Dodge City Regional Airport", "Kansas"]
