@@ -19,7 +19,8 @@ from ..widgets.paged_table import PagedTable
 from .base import DataScreen
 from .detail import DetailScreen
 
-LLM_COLUMNS = ["id", "node", "item", "model", "tokens", "cost", "latency", "cache", "response / error"]
+# response / error early: beside the DAG at 100 columns the pane shows ~60, the rest scrolls sideways (→)
+LLM_COLUMNS = ["id", "item", "response / error", "tokens", "cost", "latency", "cache", "model", "node"]
 
 
 @dataclass
@@ -59,9 +60,9 @@ def run_summary(run: dict[str, Any]) -> Text:
 
 def llm_row(r: dict[str, Any], columns: list[str] | None = None) -> list[Any]:
     tokens = f"{r['prompt_tokens'] or 0}+{r['completion_tokens'] or 0}"
-    last = Text(fmt.short(r["error"], 50), style="red") if r["error"] else fmt.short(r["response"] or "", 50)
-    return [str(r["id"]), r["node"] or "-", fmt.short(r["item"] or "-", 16), fmt.short(r["model"], 24), tokens,
-            fmt.usd(r["cost_usd"]), fmt.seconds(r["latency_s"]), "hit" if r["cache_hit"] else "", last]
+    last = Text(fmt.short(r["error"], 40), style="red") if r["error"] else fmt.short(r["response"] or "", 40)
+    return [str(r["id"]), fmt.short(r["item"] or "-", 16), last, tokens, fmt.usd(r["cost_usd"]),
+            fmt.seconds(r["latency_s"]), "hit" if r["cache_hit"] else "", fmt.short(r["model"], 24), r["node"] or "-"]
 
 
 def call_text(call: dict[str, Any]) -> str:
