@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from studies import (  # noqa: E402
     WITHIN,
     StudyStats,
+    embedding_clock,
     graph_copy,
     mean,
     median,
@@ -70,18 +71,31 @@ def fmt(value: float | int | None, spec: str = ".3f") -> str:
 
 # --- 1. cost --------------------------------------------------------------------------------------------------
 
-def cost_section(folder: Path, trials: int, graph: Path = TUNE_YAML, label: str = "examples/rag/tune.yaml"
-                 ) -> None:
+def cost_section(folder: Path, trials: int, graph: Path = TUNE_YAML, label: str = "examples/rag/tune.yaml",
+                 repeats: int = 1) -> None:
+    """The study and the independent runs of its configs, side by side, `repeats` times (the machine is shared:
+    each repeat's ratio, and their median)."""
     run_alone(TUNE_YAML, [{}, {"embedder": "hashing"}], folder / "warm-up")  # models loaded, imports done
-    study = run_study(graph, folder / "cost-study", "random", 0, trials, full_questions=EXAMPLE_QUESTIONS,
-                      cold=True)
-    alone_s, alone_execs = run_alone(graph, study.configs, folder / "cost-alone")
-    rows = [[f"{trials}-trial random study (memoized)", fmt(study.wall_s, ".2f"), str(study.node_execs)],
-            [f"same {len(study.configs)} configs, --no-cache, fresh store each", fmt(alone_s, ".2f"),
-             str(alone_execs)],
-            ["ratio (target <= 0.25)", fmt(study.wall_s / alone_s, ".3f"),
-             fmt(study.node_execs / max(1, alone_execs), ".3f")]]
-    print_table(f"1. cost of a study vs independent runs ({label})", ["", "wall s", "node executions"], rows)
+    study_s, alone_s, study_embed, alone_embed = [], [], [], []
+    for r in range(repeats):
+        with embedding_clock() as embed:
+            study = run_study(graph, folder / f"cost-study-{r}", "random", 0, trials,
+                              full_questions=EXAMPLE_QUESTIONS, cold=True)
+        study_s.append(study.wall_s)
+        study_embed.append(embed[0])
+        with embedding_clock() as embed:
+            wall, alone_execs = run_alone(graph, study.configs, folder / f"cost-alone-{r}")
+        alone_s.append(wall)
+        alone_embed.append(embed[0])
+    rows = [[f"repeat {r + 1}: study / independent", f"{s:.2f} / {a:.2f}", f"{se:.2f} / {ae:.2f}", f"{s / a:.3f}"]
+            for r, (s, a, se, ae) in enumerate(zip(study_s, alone_s, study_embed, alone_embed, strict=True))]
+    rows += [[f"{trials}-trial random study (memoized): node executions", str(study.node_execs), "", ""],
+             [f"same {len(study.configs)} configs, --no-cache, fresh store each", str(alone_execs), "",
+              fmt(study.node_execs / max(1, alone_execs), ".3f")],
+             ["ratio (target <= 0.25): median over repeats", "", "",
+              fmt(median([s / a for s, a in zip(study_s, alone_s, strict=True)]), ".3f")]]
+    print_table(f"1. cost of a study vs independent runs ({label}; {repeats} repeats, each side by side)",
+                ["", "wall s", "embedding s", "ratio"], rows)
 
 
 def real_graph(folder: Path, name: str, questions: int) -> Path | None:
@@ -206,6 +220,9 @@ def main() -> None:
     parser.add_argument("--data", metavar="NAME", help="also a data set of ../shared/data (hotpotqa, squad)")
     parser.add_argument("--questions", type=int, default=100, help="questions of the --data sample")
     parser.add_argument("--cost-data", metavar="NAME", help="section 1 on a data set of ../shared/data instead")
+    parser.add_argument("--cost-repeats", type=int, metavar="N",
+                        help="section 1: study + independent runs N times, interleaved (default 3; 1 with --cost-data)")
+    parser.add_argument("--cost-only", action="store_true", help="run section 1 only")
     parser.add_argument("--keep", metavar="DIR", help="keep the stores in DIR (default: a temporary folder)")
     args = parser.parse_args()
     CHECKPOINTS[:] = [int(k) for k in args.checkpoints.split(",") if k.strip()]
@@ -213,10 +230,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-tune-") as tmp:
         folder = Path(args.keep or tmp)
         cost_graph = real_graph(folder, args.cost_data, args.questions) if args.cost_data else None
+        repeats = args.cost_repeats or (1 if args.cost_data else 3)
         if cost_graph is not None:
-            cost_section(folder / "cost", 20, cost_graph, f"{args.cost_data}, {args.questions} questions")
+            cost_section(folder / "cost", 20, cost_graph, f"{args.cost_data}, {args.questions} questions", repeats)
         else:
-            cost_section(folder / "cost", 20)
+            cost_section(folder / "cost", 20, repeats=repeats)
+        if args.cost_only:
+            print(f"\ntotal {time.perf_counter() - started:.0f} s")
+            return
         quality_section("2. quality (examples/rag/tune.yaml, 5 params, 144 configs, 28 questions)", TUNE_YAML,
                         folder / "quality", args.seeds, args.trials, EXAMPLE_QUESTIONS)
         if not args.quick:

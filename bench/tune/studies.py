@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,19 +50,43 @@ class StudyStats:
         return None if n is None else sum(self.questions[:n])
 
 
-def forget_embeddings() -> None:
-    """Empty the process-wide in-memory embedding cache, so that a run starts as cold as a new process."""
-    from pipec.ops.text import embedders
+def forget_process_caches() -> None:
+    """Empty the process-wide in-memory caches (embeddings, BM25 tokens), so that a run starts as cold as a new
+    process."""
+    from pipec.ops.text import embedders, indexes
 
     with embedders._memory_lock:
         embedders._memory.clear()
+    indexes._bm25_tokens.cache_clear()
+
+
+@contextmanager
+def embedding_clock() -> Iterator[list[float]]:
+    """Seconds spent computing embeddings (minilm or API, after the per-text caches) inside the block: [total]."""
+    from pipec.ops.text import embedders
+
+    total = [0.0]
+    compute = embedders._compute
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return await compute(*args, **kwargs)
+        finally:
+            total[0] += time.perf_counter() - t0
+
+    embedders._compute = timed
+    try:
+        yield total
+    finally:
+        embedders._compute = compute
 
 
 def run_study(graph: Path, store_dir: Path, strategy: str, seed: int, trials: int, *, full_questions: int,
               overrides: list[Any] | None = None, order: str | None = None, llm_model: str | None = None,
               cold: bool = False) -> StudyStats:
     if cold:
-        forget_embeddings()
+        forget_process_caches()
     store = Store(store_dir)
     try:
         t0 = time.perf_counter()
@@ -98,7 +124,7 @@ def run_alone(graph: Path, configs: list[dict[str, Any]], folder: Path) -> tuple
     execs = 0
     for i, config in enumerate(configs):
         compiled = compile_file(graph, [(k.split("."), v) for k, v in config.items()])
-        forget_embeddings()
+        forget_process_caches()
         store = Store(folder / f"alone-{i}")
         try:
             result = Executor(compiled, store, use_cache=False).run()
