@@ -51,12 +51,13 @@ class StudyStats:
 
 
 def forget_process_caches() -> None:
-    """Empty the process-wide in-memory caches (embeddings, BM25 tokens), so that a run starts as cold as a new
-    process."""
-    from pipec.ops.text import embedders, indexes
+    """Empty the process-wide in-memory caches (embeddings, hashed rows, BM25 tokens), so that a run starts as
+    cold as a new process."""
+    from pipec.ops.text import embedders, hashing, indexes
 
     with embedders._memory_lock:
         embedders._memory.clear()
+    hashing._sparse_row.cache_clear()
     indexes._bm25_tokens.cache_clear()
 
 

@@ -37,13 +37,15 @@ def test_study_stats_count_trials_questions_and_node_executions(tmp_path, studie
 
 
 def test_embedding_time_is_clocked_and_process_caches_forgotten(studies):
-    from pipec.ops.text import embedders, indexes
+    from pipec.ops.text import embedders, hashing, indexes
     from pipec.ops.text.embedders import embed_texts_sync, parse_embedder
 
     compute = embedders._compute
     indexes.bm25_tokens("a text whose tokens are memoized")
+    hashing.encode(["a text whose hashed row is memoized"])
     with studies.embedding_clock() as spent:
         embed_texts_sync(parse_embedder("minilm"), [f"a text never embedded before {id(spent)}"])
     assert spent[0] > 0 and embedders._compute is compute
     studies.forget_process_caches()  # the independent runs start as cold as a new process
-    assert indexes._bm25_tokens.cache_info().currsize == 0 and not embedders._memory
+    assert not embedders._memory
+    assert indexes._bm25_tokens.cache_info().currsize == hashing._sparse_row.cache_info().currsize == 0
