@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipec.compiler.compile import compile_file
+from pipec.compiler.compile import compile_source
 from pipec.compiler.errors import CompileError, PipeError, UsageError
 from pipec.compiler.executor import Executor, new_run_id
 from pipec.compiler.spec import Settings
 from pipec.compiler.store import Store, _pid_alive
+from pipec.compiler.yaml_source import load_yaml_file
 
 from .objective import evaluate, tie_break
 from .records import INTERRUPTED, StudyRecords, _json
@@ -70,11 +71,12 @@ class Tuner:
         self.records = StudyRecords(store)
         self.overrides = list(overrides)
         self.registry = registry
-        self.graph = compile_file(self.graph_path, self.overrides, registry)
+        self._source = load_yaml_file(self.graph_path)  # read and parsed once; each trial compiles it again
+        self.graph = self._compile(self.overrides)
         if self.graph.spec.tune is None:
             raise UsageError(f"{graph_path} has no 'tune' section", ) from None
         spec, space, problems = parse_spec(self.graph.spec.tune)
-        if problems or spec is None or space is None:  # compile_file already reported these; defensive
+        if problems or spec is None or space is None:  # compiling already reported these; defensive
             raise UsageError("; ".join(p[0] for p in problems))
         updates: dict[str, Any] = {}
         if order is not None:
@@ -97,6 +99,9 @@ class Tuner:
         self.use_cache = use_cache
         self.on_trial = on_trial
         self._gateway = None
+
+    def _compile(self, overrides: list[Any]) -> Any:
+        return compile_source(self._source, self.graph_path.resolve().parent, overrides, self.registry)
 
     # --- the study row ---------------------------------------------------------------------------------------
     def _objective_json(self) -> dict[str, Any]:
@@ -308,7 +313,7 @@ class Tuner:
         view = TrialView(number, proposal.config, proposal.budget, "failed", None, run_id=run_id)
         view.note = proposal.note
         try:
-            graph = compile_file(self.graph_path, self.overrides_for(proposal), self.registry)
+            graph = self._compile(self.overrides_for(proposal))
         except CompileError as exc:
             view.error = "the config does not compile: " + "; ".join(d.message for d in exc.diagnostics)
             self.records.finish_trial(study_id, number, "failed", error=view.error)
