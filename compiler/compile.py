@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from .errors import CompileError, Diagnostic, Location, PipeError, did_you_mean
 from .graph import CompiledGraph, CompiledNode, InputRef
 from .interpolate import InterpolationError, Resolver, parse_override, redact, resolve_params
-from .op import Op, path_fields
+from .op import Op, path_fields, resolve_param_path
 from .port_types import is_compatible
 from .registry import Registry, default_registry
 from .spec import NodeSpec, PipelineSpec
@@ -250,8 +250,9 @@ def _compile_node(name: str, spec: NodeSpec, resolver: Resolver, base_dir: Path,
     if params is not None:
         for field in path_fields(op_cls.Params):
             value = getattr(params, field)
-            if value and not (base_dir / value).expanduser().exists():
-                out.add(f"parameter '{field}': path '{value}' does not exist (relative to {base_dir})",
+            if value and not resolve_param_path(base_dir, value).exists():
+                out.add(f"parameter '{field}': path '{value}' does not exist (relative to {base_dir} or the "
+                        "current directory)",
                         ("nodes", name, "params", field), name, "check the path or pass --set with the right one")
         try:
             problems = op_cls(params).validate(base_dir)

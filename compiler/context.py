@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .op import resolve_param_path
+
 if TYPE_CHECKING:
     from .spec import Settings
     from .store import Store
@@ -63,9 +65,8 @@ class RunContext:
         return self.runtime.base_dir
 
     def resolve_path(self, value: str | Path) -> Path:
-        """A path from a parameter, relative to the pipeline YAML file's folder (absolute paths unchanged)."""
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else (self.runtime.base_dir / path)
+        """A path from a parameter: beside the pipeline YAML file, else relative to the current directory."""
+        return resolve_param_path(self.runtime.base_dir, value)
 
     # --- reporting ------------------------------------------------------------------------------------------
     @property

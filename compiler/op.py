@@ -40,12 +40,23 @@ class OpParams(BaseModel):
 
 
 class _PathMarker:
-    """Marks a parameter as a file or folder path, resolved relative to the YAML file and fingerprinted by
+    """Marks a parameter as a file or folder path, resolved by `resolve_param_path` and fingerprinted by
     content for memoization."""
 
 
 # Use `path: PathParam` in a Params model for files the op reads.
 PathParam = Annotated[str, _PathMarker()]
+
+
+def resolve_param_path(base_dir: Path, value: str | Path) -> Path:
+    """A relative path names a file beside the YAML file when it exists there, else one relative to the current
+    directory: files shipped with a graph resolve wherever it is run from, and a path typed on the command line
+    (`--set data_dir=../shared/data/hotpotqa`) means what the shell user sees."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    beside_yaml = base_dir / path
+    return beside_yaml if beside_yaml.exists() or not path.exists() else path.resolve()
 
 
 def path_fields(params_model: type[BaseModel]) -> list[str]:

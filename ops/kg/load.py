@@ -8,29 +8,19 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pipec.compiler.op import Op, OpParams, Out
+from pipec.compiler.op import Op, OpParams, Out, resolve_param_path
 from pydantic import Field
 
 from ..data import Question
 from .graph import KGError, KnowledgeGraph, read_triples
 
 
-def resolve_data_path(base_dir: Path, value: str) -> Path:
-    """A data path: relative to the YAML file's folder when it exists there, else to the current directory
-    (so `--set data_dir=../shared/data/metaqa` works from the repository root)."""
-    path = Path(value).expanduser()
-    if path.is_absolute():
-        return path
-    beside_yaml = base_dir / path
-    return beside_yaml if beside_yaml.exists() or not path.exists() else path.resolve()
-
-
 class DataPathOp(Op):
-    """An op with a `path` parameter resolved by `resolve_data_path`, checked at compile time and
+    """An op with a `path` parameter resolved by `resolve_param_path`, checked at compile time and
     fingerprinted by content (like a PathParam)."""
 
     def validate(self, base_dir: Path) -> list[tuple[str | None, str, str | None]]:
-        if resolve_data_path(base_dir, self.params.path).exists():
+        if resolve_param_path(base_dir, self.params.path).exists():
             return []
         return [("path", f"path '{self.params.path}' does not exist (relative to {base_dir} or the current "
                          "directory)", "check the path or pass --set data_dir=... with the right one")]
@@ -38,7 +28,7 @@ class DataPathOp(Op):
     def fingerprint(self, ctx):
         from pipec.compiler.fingerprint import fingerprint_path
 
-        return {"path": fingerprint_path(resolve_data_path(ctx.base_dir, self.params.path))}
+        return {"path": fingerprint_path(resolve_param_path(ctx.base_dir, self.params.path))}
 
 
 class LoadKG(DataPathOp):
@@ -57,7 +47,7 @@ class LoadKG(DataPathOp):
     outputs = {"kg": Out("KG", "the knowledge graph")}
 
     def run(self, ctx, **_):
-        path = resolve_data_path(ctx.base_dir, self.params.path)
+        path = resolve_param_path(ctx.base_dir, self.params.path)
         if path.is_dir():
             path = path / "kb.txt"
         if not path.is_file():
@@ -126,7 +116,7 @@ class LoadKGQuestions(DataPathOp):
         p = self.params
         hops = [p.hops] if isinstance(p.hops, int) else p.hops
         out: list[Question] = []
-        for file in question_files(resolve_data_path(ctx.base_dir, p.path), hops):
+        for file in question_files(resolve_param_path(ctx.base_dir, p.path), hops):
             part = split_questions(read_questions(file), p.split, p.eval_fraction, p.seed)
             out.extend(part[: p.limit] if p.limit else part)
         if not out:

@@ -168,3 +168,18 @@ def test_without_store_nothing_is_memoized():
     Executor(graph_of(nodes), None).run()
     Executor(graph_of(nodes), None).run()
     assert CALLS["a"] == 2
+
+
+def test_a_relative_path_is_beside_the_yaml_file_else_relative_to_the_current_directory(store, tmp_path,
+                                                                                        monkeypatch):
+    """So `--set data_dir=../shared/data/x` typed from the repository root means what the shell user sees."""
+    yaml_dir, cwd = tmp_path / "examples", tmp_path / "repo"
+    yaml_dir.mkdir(), cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    (cwd / "only_here.txt").write_text("from the cwd")
+    (cwd / "both.txt").write_text("cwd copy")
+    (yaml_dir / "both.txt").write_text("beside the yaml")
+    nodes = {"a": {"op": "test.read", "params": {"path": "only_here.txt"}},
+             "b": {"op": "test.read", "params": {"path": "both.txt"}}}
+    result = run(graph_of(nodes, outputs={"a": "a", "b": "b"}, base_dir=yaml_dir), store)
+    assert result.outputs == {"a": "from the cwd", "b": "beside the yaml"}
