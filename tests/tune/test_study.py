@@ -137,7 +137,8 @@ def _wait_for_trials(store_dir, complete: int, proc) -> None:
 
 
 def test_ctrl_c_stops_the_study_cleanly_and_it_resumes(tmp_path):
-    graph = write_graph(tmp_path, {"space": SMALL}, params={"sleep": 0.4})
+    # 1 s trials: the signal must land while trials are left even when a loaded CI machine stalls this process
+    graph = write_graph(tmp_path, {"space": SMALL}, params={"sleep": 1.0})
     store_dir = tmp_path / "s"
     cmd = [sys.executable, "-m", "pipec.compiler.cli", "tune", str(graph), "--strategy", "grid", "--study", "c",
            "--store", str(store_dir), "-q"]
@@ -149,7 +150,7 @@ def test_ctrl_c_stops_the_study_cleanly_and_it_resumes(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130 and "resume with --study c" in err
+    assert proc.returncode == 130 and "resume with --study c" in err, (proc.returncode, err)
     store = Store(store_dir)
     status = store.query("SELECT status, settings_json FROM studies")[0]
     rows = store.query("SELECT state, error FROM trials ORDER BY number")
