@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import sqlite3
 import statistics
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from make_store import make
 from pipec.tui.app import PipeTui
+from pipec.tui.pilot import settle as settle_within
 from pipec.tui.screens.run import RunScreen
 from pipec.tui.widgets.dag_tree import DagTree
 from pipec.tui.widgets.paged_table import PagedTable
@@ -27,15 +29,7 @@ from textual.geometry import Region
 
 
 async def settle(pilot) -> None:
-    app = pilot.app
-    while True:
-        await pilot.pause()
-        busy = [w for w in app.workers if not w.is_finished]
-        if not busy:
-            await pilot.pause()
-            if not [w for w in app.workers if not w.is_finished]:
-                return
-        await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
+    await settle_within(pilot, rounds=None)
 
 
 async def until(pilot, condition, timeout: float = 30.0) -> float:
@@ -97,22 +91,26 @@ def summary(name: str, times: list[float]) -> None:
           f"  max {ms[-1]:6.1f} ms")
 
 
-async def open_once(store: Path, size: tuple[int, int], runs: int) -> float:
+@contextlib.asynccontextmanager
+async def opened(store: Path, size: tuple[int, int], runs: int):
+    """A fresh app with all `runs` listed: (pilot, runs table, seconds from creating the app)."""
     t0 = time.perf_counter()
     app = PipeTui(store, poll_s=None)
     async with app.run_test(size=size) as pilot:
         table = app.screen.query_one("#runs-table")
         await until(pilot, lambda: table.row_count == runs)
-        return time.perf_counter() - t0
+        yield pilot, table, time.perf_counter() - t0
+
+
+async def open_once(store: Path, size: tuple[int, int], runs: int) -> float:
+    async with opened(store, size, runs) as (_, _, seconds):
+        return seconds
 
 
 async def bench(store: Path, size: tuple[int, int], runs: int) -> None:
-    t0 = time.perf_counter()
-    app = PipeTui(store, poll_s=None)
-    async with app.run_test(size=size) as pilot:
-        table = app.screen.query_one("#runs-table")
-        await until(pilot, lambda: table.row_count == runs)
-        print(f"{'open: all ' + str(runs) + ' runs listed':44s} {(time.perf_counter() - t0) * 1000:8.0f} ms"
+    async with opened(store, size, runs) as (pilot, table, seconds):
+        app = pilot.app
+        print(f"{'open: all ' + str(runs) + ' runs listed':44s} {seconds * 1000:8.0f} ms"
               "  (from creating the app, textual start included)")
         await settle(pilot)
         summary("runs list: down, Pilot round trip", await keys_latency(pilot, "down", 30))

@@ -3,12 +3,12 @@ the app with Pilot until its store-reading workers are done."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import time
 
 import pytest
+from pipec.tui.pilot import settle
 
 from .storefill import REPO, fill  # noqa: F401 - REPO is used by the tests
 
@@ -28,20 +28,6 @@ def store_copy(filled_store, tmp_path):
     target = tmp_path / ".pipe"
     shutil.copytree(filled_store, target)
     return target
-
-
-async def settle(pilot, rounds: int = 60) -> None:
-    """Wait until no worker is running and every posted message has been handled."""
-    app = pilot.app
-    for _ in range(rounds):
-        await pilot.pause()
-        busy = [w for w in app.workers if not w.is_finished]
-        if not busy:
-            await pilot.pause()
-            if not [w for w in app.workers if not w.is_finished]:
-                return
-            continue
-        await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
 
 
 async def press(pilot, *keys: str) -> None:

@@ -17,15 +17,20 @@ from .test_pilot import open_run
 pytestmark = pytest.mark.anyio
 
 
+async def open_examples_table(pilot) -> PagedTable:
+    """The per-example rows of the RAG run's retrieval_metrics node (28 rows)."""
+    await settle(pilot)
+    screen = await open_run(pilot, "r05-rag-offline")
+    await select(pilot, screen, "retrieval_metrics")
+    await press(pilot, "2")
+    return screen.query_one("#items-table", PagedTable)
+
+
 async def test_a_cleared_page_leaves_no_cyclic_garbage(filled_store, monkeypatch):
     monkeypatch.setattr(PipeTui, "freeze_heap", lambda self: None)
     app = PipeTui(filled_store, poll_s=None)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        screen = await open_run(pilot, "r05-rag-offline")
-        await select(pilot, screen, "retrieval_metrics")
-        await press(pilot, "2")
-        table = screen.query_one("#items-table", PagedTable)
+        table = await open_examples_table(pilot)
         table.render_lines(Region(0, 0, table.size.width, table.size.height))  # fill the render caches
         assert table.row_count == 28 and len(table._row_render_cache) > 0
         gc.collect()
@@ -58,11 +63,7 @@ async def test_page_down_and_up_cross_page_edges(filled_store, monkeypatch):
     monkeypatch.setattr(PagedTable, "PAGE_SIZE", 10)
     app = PipeTui(filled_store, poll_s=None)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        screen = await open_run(pilot, "r05-rag-offline")
-        await select(pilot, screen, "retrieval_metrics")
-        await press(pilot, "2")
-        table = screen.query_one("#items-table", PagedTable)
+        table = await open_examples_table(pilot)
         assert table.page_total == 28 and table.page_offset == 0
         await press(pilot, "pagedown", "pagedown")  # to the page's last row, then over the edge
         assert table.page_offset == 10 and table.cursor_row == 0
