@@ -53,7 +53,7 @@ def output_params(params: dict[str, Any]) -> dict[str, Any]:
 
 def request_hash(model: str, messages: Messages, params: dict[str, Any], kind: str = "chat") -> str:
     payload = {"kind": kind, "model": model, "messages": messages, "params": output_params(params)}
-    if model.startswith("fake/") and (script := fake_script_identity()):
+    if uses_fake_model(model) and (script := fake_script_identity()):
         payload["fake_script"] = script
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
