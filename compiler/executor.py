@@ -343,17 +343,26 @@ class Executor:
         gateway = self.runtime._gateway
         llm_calls = getattr(gateway, "calls_made", 0) if gateway else 0
         cost = getattr(gateway, "cost_usd", 0.0) if gateway else 0.0
-        result = RunResult(self.run_id, self._status, self.results, outputs, self._metrics,
+        metrics = self._metrics_in_node_order()
+        result = RunResult(self.run_id, self._status, self.results, outputs, metrics,
                            time.perf_counter() - started, self._error, llm_calls, cost)
         if self.store is not None:
             self.store.finish_run(
                 self.run_id, self._status, self._error,
                 nodes_cached=result.cache_hits,
                 nodes_failed=sum(1 for r in self.results.values() if r.status == "failed"),
-                llm_calls=llm_calls, cost_usd=cost, metrics=self._metrics, outputs=to_jsonable(outputs, limit=50),
+                llm_calls=llm_calls, cost_usd=cost, metrics=metrics, outputs=to_jsonable(outputs, limit=50),
             )
         self.reporter.run_finished(result)
         return result
+
+
+    def _metrics_in_node_order(self) -> dict[str, dict[str, float]]:
+        """Metrics keyed `node` or `node.port`, in the order the YAML declares the nodes: nodes that ran
+        concurrently recorded theirs in whichever order they finished, and the stored run, `--json` and the TUI
+        must not depend on that."""
+        rank = {name: i for i, name in enumerate(self.graph.nodes)}
+        return dict(sorted(self._metrics.items(), key=lambda kv: (rank.get(kv[0].split(".", 1)[0], len(rank)), kv[0])))
 
 
 def new_run_id() -> str:

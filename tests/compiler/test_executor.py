@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -183,3 +184,14 @@ def test_a_relative_path_is_beside_the_yaml_file_else_relative_to_the_current_di
              "b": {"op": "test.read", "params": {"path": "both.txt"}}}
     result = run(graph_of(nodes, outputs={"a": "a", "b": "b"}, base_dir=yaml_dir), store)
     assert result.outputs == {"a": "from the cwd", "b": "beside the yaml"}
+
+
+def test_metrics_are_in_declaration_order_not_in_finishing_order(store):
+    """Concurrent nodes finish in any order; the run's metrics (stored, --json, TUI) must not depend on it."""
+    nodes = {"slow": counted(1, delay=0.3), "fast": counted(2),
+             "first": {"op": "test.scores", "inputs": {"value": "slow"}},
+             "second": {"op": "test.scores", "inputs": {"value": "fast"}}}
+    result = run(graph_of(nodes), store)
+    assert list(result.metrics) == ["first", "second"]
+    stored = store.query("SELECT metrics_json FROM runs WHERE id=?", (result.run_id,))[0]["metrics_json"]
+    assert list(json.loads(stored)) == ["first", "second"]
