@@ -28,6 +28,7 @@ class Runtime:
     settings: Settings
     use_llm_cache: bool = True
     on_progress: Callable[[str, int, int | None], None] | None = None
+    on_warning: Callable[[str, str], None] | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     _gateway: Any = None
     _gateway_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -57,6 +58,7 @@ class RunContext:
         self.items_done = 0
         self.items_total: int | None = None
         self.log_lines: list[str] = []
+        self.warnings: list[str] = []
         self._last_progress_write = 0.0
 
     # --- paths ----------------------------------------------------------------------------------------------
@@ -99,6 +101,13 @@ class RunContext:
 
     def log(self, message: str) -> None:
         self.log_lines.append(message)
+
+    def warn(self, message: str) -> None:
+        """Something the user should see although the node goes on (a skipped file, a fallback): shown by
+        `pipe run` as it happens and listed in the node's result (`--json`)."""
+        self.warnings.append(message)
+        if self.runtime.on_warning:
+            self.runtime.on_warning(self.node, message)
 
     # --- services -------------------------------------------------------------------------------------------
     @property

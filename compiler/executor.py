@@ -39,6 +39,7 @@ class NodeResult:
     error: str | None = None
     items_done: int | None = None
     items_total: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,7 +68,7 @@ class RunResult:
             "cost_usd": self.cost_usd,
             "nodes": {
                 n.name: {"op": n.op, "status": n.status, "cache_hit": n.cache_hit, "duration_s": round(n.duration_s, 4),
-                         "error": n.error}
+                         "error": n.error, "warnings": n.warnings}
                 for n in self.nodes.values()
             },
             "metrics": self.metrics,
@@ -109,7 +110,8 @@ class Executor:
         self.settings = settings or graph.spec.settings
         self.study_id, self.trial_number = study_id, trial_number
         self.runtime = Runtime(run_id=self.run_id, base_dir=graph.base_dir, store=store, settings=self.settings,
-                               use_llm_cache=use_llm_cache, on_progress=self._on_progress)
+                               use_llm_cache=use_llm_cache, on_progress=self._on_progress,
+                               on_warning=self._on_warning)
         self.results: dict[str, NodeResult] = {}
         self._values: dict[str, dict[str, Any]] = {}
         self._metrics: dict[str, dict[str, float]] = {}
@@ -324,6 +326,10 @@ class Executor:
 
     def _on_progress(self, node: str, done: int, total: int | None) -> None:
         self.reporter.node_progress(node, done, total)
+
+    def _on_warning(self, node: str, message: str) -> None:
+        self.results[node].warnings.append(message)
+        self.reporter.node_warning(node, message)
 
     def _interrupt(self, reason: str) -> None:
         self.runtime.cancelled.set()

@@ -16,6 +16,7 @@ class Reporter:
     def run_started(self, graph: CompiledGraph, nodes: dict[str, NodeResult]) -> None: ...
     def node_started(self, name: str) -> None: ...
     def node_progress(self, name: str, done: int, total: int | None) -> None: ...
+    def node_warning(self, name: str, message: str) -> None: ...
     def node_finished(self, name: str, result: NodeResult) -> None: ...
     def run_finished(self, result: RunResult) -> None: ...
 
@@ -50,6 +51,9 @@ class PlainReporter(Reporter):
 
     def node_started(self, name):
         self._line(f"{name}: started")
+
+    def node_warning(self, name, message):
+        self._line(f"{name}: warning: {message}")
 
     def node_finished(self, name, result):
         if result.status != "skipped" or result.error:
@@ -116,6 +120,11 @@ class LiveReporter(Reporter):
 
     def node_progress(self, name, done, total):
         self.progress[name] = (done, total)
+
+    def node_warning(self, name, message):
+        from rich.text import Text
+
+        self.console.print(Text(f"{name}: warning: {message}", style="yellow"))
 
     def run_finished(self, result):
         if self.live is not None:

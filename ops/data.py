@@ -48,6 +48,7 @@ class Hit:
     text: str
     title: str = ""
     score: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)  # where the text is: path, page, heading_path
 
 
 @dataclass

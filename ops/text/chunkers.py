@@ -7,6 +7,7 @@ from pipec.ops.data import Chunk, Document
 from pydantic import Field, model_validator
 
 from .chunking import recursive_spans, sentence_chunks, token_spans
+from .documents import chunk_meta
 
 
 class ChunkParams(OpParams):
@@ -25,7 +26,7 @@ def make_chunks(documents: list[Document], spans_of) -> list[Chunk]:
     for doc in documents:
         for i, (s, e) in enumerate(spans_of(doc.text)):
             chunks.append(Chunk(id=f"{doc.id}#{i}", doc_id=doc.id, text=doc.text[s:e], title=doc.title,
-                                start=s, end=e, meta=dict(doc.meta)))
+                                start=s, end=e, meta=chunk_meta(doc.meta, s)))
     return chunks
 
 

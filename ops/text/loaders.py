@@ -2,42 +2,155 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Literal
 
-from pipec.compiler.op import Op, Out, PathParam
+from pipec.compiler.op import Op, OpParams, Out, PathParam
 from pipec.ops.data import Document, Question
 from pydantic import Field
 
 from .datasets import READERS, DataError, Parsed, iter_jsonl, need, read_metaqa, string_list
+from .documents import FORMATS, Unreadable, content_hash, decode, read_html, read_pdf, read_text_file
 from .sampling import SubsetParams, subset
 
 TEXT_SUFFIXES = (".md", ".txt")
+DOCUMENT_SUFFIXES = (".md", ".txt", ".pdf", ".html", ".htm", ".jsonl")
 Format = Literal["auto", "pipec", "jsonl", "hotpotqa", "musique", "squad", "nq_open", "metaqa"]
 
 
 # --- documents ------------------------------------------------------------------------------------------------
 
-def markdown_title(text: str, fallback: str) -> str:
-    for line in text.splitlines()[:20]:
-        if line.startswith("# "):
-            return line[2:].strip()
-    return fallback
+class JsonlOptions(OpParams):
+    text_field: str = Field("text", description="field holding the text")
+    id_field: str | None = Field("id", description="field holding the id (None: file path and line number)")
+    title_field: str | None = Field("title", description="field holding the title, when present")
 
 
-def read_folder(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES) -> list[Document]:
-    if not folder.is_dir():
-        raise DataError(folder, "not a folder")
-    docs = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes):
+class HtmlOptions(OpParams):
+    favor: Literal["balanced", "precision", "recall"] = Field(
+        "balanced", description="trafilatura's trade-off between leaving out boilerplate and keeping text")
+    tables: bool = Field(True, description="keep the text of tables")
+
+
+class PdfOptions(OpParams):
+    page_separator: str = Field("\n\n", description="text put between pages")
+
+
+@dataclass
+class FolderReport:
+    """What a folder read did: files read per format, files skipped and why."""
+
+    read: dict[str, int] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.read.items()))
+        text = f"read {sum(self.read.values())} file(s)" + (f" ({kinds})" if kinds else "")
+        if self.skipped:
+            reasons = Counter(reason.split(" (")[0] for _, reason in self.skipped)
+            text += f", skipped {len(self.skipped)}: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+        return text
+
+
+@dataclass
+class FolderOptions:
+    suffixes: tuple[str, ...] = DOCUMENT_SUFFIXES
+    include: tuple[str, ...] = ("**/*",)
+    exclude: tuple[str, ...] = ()
+    on_error: str = "skip"
+    jsonl: JsonlOptions = field(default_factory=JsonlOptions)
+    html: HtmlOptions = field(default_factory=HtmlOptions)
+    pdf: PdfOptions = field(default_factory=PdfOptions)
+
+
+def folder_files(folder: Path, options: FolderOptions, report: FolderReport) -> list[tuple[Path, str]]:
+    """(path, relative posix path) of the files to read, sorted; hidden files and folders are left out."""
+    out = []
+    for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in Path(rel).parts):
+        if any(part.startswith(".") for part in Path(rel).parts) or path.suffix.lower() not in options.suffixes:
+            continue
+        if not any(fnmatch(rel, g) or fnmatch(rel, g.removeprefix("**/")) for g in options.include):
+            continue
+        if any(fnmatch(rel, g) or fnmatch(rel, g.removeprefix("**/")) for g in options.exclude):
+            continue
+        if path.is_symlink() and not path.exists():
+            report.skipped.append((rel, f"a dangling symbolic link (to {os.readlink(path)})"))
+            continue
+        if path.is_file():
+            out.append((path, rel))
+    return out
+
+
+def read_document_file(path: Path, rel: str, options: FolderOptions) -> list[Document]:
+    """The documents of one file (one, or one per record of a .jsonl file); raises Unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    fmt = FORMATS.get(path.suffix.lower(), "text")
+    if fmt == "pdf":
+        docs = [read_pdf(path, rel, data, options.pdf.page_separator)]
+    elif fmt == "html":
+        docs = [read_html(path, rel, data, options.html.favor, options.html.tables)]
+    elif fmt == "jsonl":
+        docs = jsonl_documents(path, rel, data, options.jsonl)
+    else:
+        docs = [read_text_file(path, rel, data, markdown=fmt == "markdown")]
+    digest = content_hash(data)
+    for doc in docs:
+        doc.meta.setdefault("path", rel)
+        doc.meta["sha256"] = digest
+    return docs
+
+
+def jsonl_documents(path: Path, rel: str, data: bytes, options: JsonlOptions) -> list[Document]:
+    decoded = decode(data)
+    docs = []
+    for lineno, line in enumerate(decoded.text.splitlines(), 1):
+        if not line.strip():
             continue
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise DataError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        docs.append(Document(id=rel, text=text, title=markdown_title(text, path.stem), meta={"path": rel}))
+            rec = json.loads(line)
+        except ValueError as exc:
+            raise Unreadable(f"line {lineno} is not JSON ({exc})") from None
+        where = f"at line {lineno}"
+        text = need(rec, options.text_field, str, path, where)
+        doc_id = str(need(rec, options.id_field, (str, int), path, where)) if options.id_field else f"{rel}:{lineno}"
+        title = str(rec.get(options.title_field) or "") if options.title_field else ""
+        meta = {k: v for k, v in rec.items() if k not in (options.text_field, options.id_field, options.title_field)}
+        docs.append(Document(id=doc_id, text=text, title=title, meta={**meta, "path": rel, "line": lineno}))
+    return docs
+
+
+def read_folder(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES, options: FolderOptions | None = None,
+                report: FolderReport | None = None) -> list[Document]:
+    """Every document under `folder` (see FolderOptions); unreadable files are skipped into `report`, or raise
+    DataError naming the file when `on_error` is "fail"."""
+    if not folder.is_dir():
+        raise DataError(folder, "not a folder")
+    options = options or FolderOptions(suffixes=suffixes)
+    report = report if report is not None else FolderReport()
+    docs: list[Document] = []
+    for path, rel in folder_files(folder, options, report):
+        try:
+            found = read_document_file(path, rel, options)
+        except Unreadable as exc:
+            if options.on_error == "fail":
+                raise DataError(path, f"{exc} (set on_error: skip to leave such files out)") from None
+            report.skipped.append((rel, str(exc)))
+            continue
+        fmt = FORMATS.get(path.suffix.lower(), "text")
+        report.read[fmt] = report.read.get(fmt, 0) + 1
+        docs.extend(found)
+    if options.on_error == "fail" and report.skipped:
+        rel, reason = report.skipped[0]
+        raise DataError(folder / rel, f"{reason} (set on_error: skip to leave such files out)")
     return docs
 
 
@@ -126,20 +239,37 @@ def read_dataset(path: Path, fmt: str = "auto", include_unanswerable: bool = Fal
 # --- ops ------------------------------------------------------------------------------------------------------
 
 class LoadFolder(Op):
-    """Load every .md/.txt file under a folder as a document (id = relative path, title = first '# ' heading)."""
+    """Load the documents under a folder: .md (with section heading paths), .txt (any common encoding, detected),
+    .pdf (text per page; page numbers reach the chunks), .html/.htm (main content, boilerplate removed; title and
+    headings kept) and .jsonl (a document per record). One document per file, id = its relative path. Empty, binary
+    and undecodable files are skipped with a warning naming each (`on_error: fail` stops the node instead)."""
 
     name = "load.folder"
-    version = "1"
 
     class Params(SubsetParams):
         path: PathParam = Field(description="folder to read (relative to the YAML file)")
-        suffixes: list[str] = Field(list(TEXT_SUFFIXES), description="file name endings to read")
+        suffixes: list[str] = Field(list(DOCUMENT_SUFFIXES), description="file name endings to read")
+        include: list[str] = Field(["**/*"], description="glob patterns of relative paths to read")
+        exclude: list[str] = Field([], description="glob patterns of relative paths to leave out")
+        on_error: Literal["skip", "fail"] = Field("skip", description="an unreadable file: skip it with a "
+                                                  "warning, or fail the node naming it")
+        jsonl: JsonlOptions = Field(JsonlOptions(), description="fields of .jsonl records")
+        html: HtmlOptions = Field(HtmlOptions(), description="main-content extraction of .html files")
+        pdf: PdfOptions = Field(PdfOptions(), description="text extraction of .pdf files")
 
     outputs = {"documents": Out("Documents")}
 
     def run(self, ctx, **_):
         p = self.params
-        docs = read_folder(ctx.resolve_path(p.path), tuple(s.lower() for s in p.suffixes))
+        options = FolderOptions(tuple(s.lower() for s in p.suffixes), tuple(p.include), tuple(p.exclude),
+                                p.on_error, p.jsonl, p.html, p.pdf)
+        report = FolderReport()
+        docs = read_folder(ctx.resolve_path(p.path), options=options, report=report)
+        for rel, reason in report.skipped:
+            ctx.warn(f"skipped {rel}: {reason}")
+        ctx.log(report.summary())
+        if not docs:
+            raise DataError(p.path, f"no documents: {report.summary()} (suffixes {', '.join(p.suffixes)})")
         return {"documents": subset(docs, p.limit, p.sample, p.seed)}
 
 

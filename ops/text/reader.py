@@ -167,5 +167,8 @@ class ReadExtractive(Op):
             return Answer(retrieval.qid, top[0].text, top[0].score, evidence=[top[0].chunk_id])
         span, score = best_span(retrieval.question, top, q_words, p.max_words)
         source = next((s for s in top if span and span in s.text), top[0])
+        meta = {"sentence": source.text}
+        if cited := retrieval.hits[source.rank].meta:
+            meta["citation"] = {"doc_id": retrieval.hits[source.rank].doc_id, **cited}
         return Answer(retrieval.qid, span or top[0].text, score if span else top[0].score,
-                      evidence=[source.chunk_id], meta={"sentence": source.text})
+                      evidence=[source.chunk_id], meta=meta)

@@ -10,6 +10,7 @@ from pipec.compiler.op import In, Op, OpParams, Out
 from pipec.ops.data import Hit, Retrieval
 from pydantic import Field
 
+from .documents import citation
 from .embedders import embed_texts, record_text
 from .indexes import BM25Index, DenseIndex, FaissKind, HybridIndex
 from .multihop import limit_per_doc, multi_hop
@@ -159,6 +160,6 @@ class Retrieve(Op):
         out = []
         for q, hits in zip(questions, ranked, strict=False):
             chunks = [index.chunks[row] for row, _ in hits]
-            out.append(Retrieval(q.id, q.question, [Hit(c.id, c.doc_id, c.text, c.title, s)
+            out.append(Retrieval(q.id, q.question, [Hit(c.id, c.doc_id, c.text, c.title, s, citation(c.meta))
                                                     for c, (_, s) in zip(chunks, hits, strict=False)]))
         return {"retrievals": out}

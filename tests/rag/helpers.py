@@ -8,8 +8,10 @@ from pipec.ops.data import Document, Question
 
 
 def ctx(store=None):
-    return SimpleNamespace(runtime=SimpleNamespace(store=store), progress=lambda *a, **k: None,
-                           record_items=lambda rows, id_key="id": None)
+    c = SimpleNamespace(runtime=SimpleNamespace(store=store), progress=lambda *a, **k: None,
+                        record_items=lambda rows, id_key="id": None, warnings=[], log_lines=[])
+    c.warn, c.log = c.warnings.append, c.log_lines.append
+    return c
 
 
 DOCS = [
