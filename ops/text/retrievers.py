@@ -147,7 +147,7 @@ class Retrieve(Op):
 
     async def run(self, ctx, index, questions):
         p = self.params
-        texts = [q.question for q in questions]
+        texts = [q.meta.get("search_query") or q.question for q in questions]  # llm.rewrite sets a query
         if p.hops > 1:
             ranked = await multi_hop(ctx, index, texts, p.top_k, p.hops, p.seeds, p.depth, p.expand_with,
                                      p.link_weight, p.rrf_k, p.per_doc, p.seed_chars,
