@@ -140,6 +140,13 @@ class Executor:
         return self._finish(started)
 
     # --- planning -------------------------------------------------------------------------------------------
+    def plan(self) -> tuple[dict[str, str], set[str], list[str]]:
+        """The run's plan without running anything: every node's key, the nodes that must run, and the
+        memoized nodes whose values those need (a parallel study ships them to the worker that runs it)."""
+        keys = compute_keys(self.graph, self.runtime)
+        to_run = self._plan(keys)
+        return keys, to_run, self._cached_values_needed(to_run)
+
     def _plan(self, keys: dict[str, str]) -> set[str]:
         graph = self.graph
         forced = graph.downstream_of(sorted(self.force)) if self.force else set()

@@ -331,6 +331,11 @@ class Tuner:
         except KeyboardInterrupt:
             self.records.finish_trial(study_id, number, "failed", error=f"{INTERRUPTED}: by the user")
             raise
+        return self.record_result(study_id, number, view, result)
+
+    def record_result(self, study_id: str, number: int, view: TrialView, result: Any
+                      ) -> tuple[TrialView | None, str | None]:
+        """Finish trial `number` from its run's result (also used by parallel studies, optimizers/parallel.py)."""
         totals = {"cost_usd": result.cost_usd, "duration_s": result.duration_s, "llm_calls": result.llm_calls,
                   "cache_hits": result.cache_hits}
         view.totals = totals
