@@ -35,13 +35,22 @@ def answer_scores(answers: list[Answer], questions: list[Question]) -> dict[str,
     tp, n_pred, n_gold = (sum(r[k] for r in rows) for k in ("tp", "n_pred", "n_gold"))
     calls = [float(a.meta.get("llm_calls", 0)) for a in answers]
     seconds = [float(a.meta.get("seconds", 0.0)) for a in answers]
+    planned = [question_scores(by_id.get(q.id), q)["hits@1"] * (not fell_back(by_id.get(q.id)))
+               for q in questions if q.answers]
     return {"hits@1": sum(r["hits@1"] for r in rows) / n,
+            # beside hits@1, so that an answer from a fallback is never taken for the planner's
+            "fallback_rate": sum(fell_back(a) for a in answers) / max(len(answers), 1),
+            "hits@1_planned": sum(planned) / n,
             "micro_f1": 2 * tp / (n_pred + n_gold) if tp else 0.0,
             "macro_f1": sum(r["f1"] for r in rows) / n,
             "llm_calls_per_question": sum(calls) / max(len(calls), 1),
             "seconds_per_question": sum(seconds) / max(len(seconds), 1),
-            "fallback_rate": sum(bool(a.meta.get("fallback")) for a in answers) / max(len(answers), 1),
             "questions": float(len(rows))}
+
+
+def fell_back(answer: Answer | None) -> bool:
+    """True when an LLM planner's answer came from its fallback (prefix or edge scorer), not its own plan."""
+    return answer is not None and bool(answer.meta.get("fallback"))
 
 
 class EvalKGQA(Op):
@@ -60,7 +69,12 @@ class EvalKGQA(Op):
 
     def run(self, ctx, answers, questions):
         p = self.params.prefix
-        metrics = {f"{p}{k}": v for k, v in answer_scores(answers, questions).items()}
+        scores = answer_scores(answers, questions)
+        metrics = {f"{p}{k}": v for k, v in scores.items()}
+        if scores["fallback_rate"] > 0.5:
+            ctx.warn(f"{scores['fallback_rate']:.0%} of the answers come from the planner's fallback, not its plans: "
+                     f"hits@1 {scores['hits@1']:.3f} is mostly the fallback's; the planner's own is "
+                     f"{scores['hits@1_planned']:.3f} (hits@1_planned)")
         hops = sorted({q.meta.get("hops") for q in questions if isinstance(q.meta.get("hops"), int)})
         if self.params.per_hop and len(hops) > 1:
             for h in hops:

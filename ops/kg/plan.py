@@ -153,6 +153,9 @@ class PlanKG(Op):
         invalid = sum(1 for o in outcomes if o.fallback)
         if invalid:
             ctx.log(f"{invalid} of {total} questions fell back after invalid plans")
+        if invalid * 2 > total:
+            ctx.warn(f"the planner failed on {invalid} of {total} questions: their answers come from the fallback "
+                     f"({self.params.fallback if scorer is None else 'the edge scorer'}), not from its plans")
         return {"answers": answers}
 
     def _job(self, ctx, kg: KnowledgeGraph, q: Question):

@@ -97,3 +97,40 @@ def test_llm_planner_example_with_the_scripted_fake(repo, tmp_path, hops):
     metrics = result.metrics["metrics"]
     assert metrics["hits@1"] == 1.0 and metrics["llm_calls_per_question"] == 1.0 and metrics["questions"] == 20
     assert metrics["fallback_rate"] == 0.0
+
+
+def test_answers_from_the_fallback_are_not_presented_as_the_planners(tmp_path):
+    from pipec.ops.data import Answer
+    from pipec.ops.kg.metrics import EvalKGQA
+
+    from .helpers import ctx
+
+    answers, _ = plan({"share the director": reply("nope")}, fallback="prefix")
+    # the scorer-free prefix fallback answers Michael Mann: wrong here; a fallback that happens to be right must
+    # still not count as the planner's hit
+    right_by_fallback = Answer("q2", "Collateral", answers=["Collateral"], meta={"fallback": "scorer"})
+    by_plan = Answer("q3", "Collateral", answers=["Collateral"], meta={"fallback": None})
+    questions = [Q, Question("q2", "x", answers=["Collateral"]), Question("q3", "y", answers=["Collateral"])]
+    c = ctx()
+    c.warnings = []
+    c.warn = c.warnings.append
+    metrics = EvalKGQA(EvalKGQA.Params()).run(c, [answers[0], right_by_fallback, by_plan], questions)["metrics"]
+    assert list(metrics)[:3] == ["hits@1", "fallback_rate", "hits@1_planned"]
+    assert metrics["hits@1"] == pytest.approx(2 / 3) and metrics["hits@1_planned"] == pytest.approx(1 / 3)
+    assert metrics["fallback_rate"] == pytest.approx(2 / 3)
+    assert c.warnings and "fallback" in c.warnings[0] and "hits@1_planned" in c.warnings[0]
+
+
+def test_planner_failing_on_most_questions_warns():
+    from pipec.compiler.context import RunContext, Runtime
+    from pipec.compiler.spec import Settings
+    from pipec.compiler.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp, fake_script({"share the director": reply("nope")}):
+        store = Store(Path(tmp) / ".pipe")
+        seen = []
+        runtime = Runtime("t", Path(tmp), store, Settings(), on_warning=lambda node, m: seen.append((node, m)))
+        op = PlanKG(PlanKG.Params(model="fake/planner"))
+        asyncio.run(op.run(RunContext(runtime, "plan"), kg=KG, questions=[Q], scorer=None))
+        store.close()
+    assert seen and seen[0][0] == "plan" and "the planner failed on 1 of 1 questions" in seen[0][1]
