@@ -1,7 +1,7 @@
 """The run store: SQLite (WAL) for runs, nodes, metrics, LLM calls and studies; artifacts on disk beside it.
 
 Layout of a store folder (default `.pipe/`):
-    store.db                  SQLite database, schema in store_schema.py
+    store.db                  SQLite database, schema in schema.py
     artifacts/ab/abcdef...    large memoized node results, content-addressed by cache key
 
 Every text written passes through `redact` so secrets never reach the disk. One connection is shared by the
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import sqlite3
 import threading
 import time
@@ -21,9 +20,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreError
-from .interpolate import redact
-from .store_schema import MIGRATIONS
+from ..errors import StoreError
+from ..interpolate import redact
+from .artifacts import ArtifactStore, decode_value, encode_value
+from .schema import MIGRATIONS
 
 INLINE_LIMIT = 256 * 1024  # results smaller than this live inside the database
 DEFAULT_STORE = ".pipe"
@@ -63,6 +63,7 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"cannot create the run store at {self.root}: {exc.strerror}") from None
         self.path = self.root / "store.db"
+        self.artifacts = ArtifactStore(self.root)
         try:
             uri = f"file:{self.path}?mode=ro" if readonly else str(self.path)
             self.db = sqlite3.connect(uri, uri=readonly, check_same_thread=False, timeout=10.0,
@@ -254,28 +255,21 @@ class Store:
         with self._lock:
             for entry, _ in self._pending_results:
                 if entry[0] == key:
-                    return pickle.loads(entry[7])
+                    return decode_value(entry[7])
         row = self.execute("SELECT artifact, blob FROM cache_entries WHERE key=?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         artifact, blob = row
         if artifact is not None:
-            blob = (self.root / artifact).read_bytes()
+            blob = self.artifacts.get(artifact)
         self.execute("UPDATE cache_entries SET last_used_at=? WHERE key=?", (time.time(), key))
-        return pickle.loads(blob)
+        return decode_value(blob)
 
     def save_result(self, key: str, op: str, node: str, outputs: dict[str, Any], preview: str,
                     items: list[tuple[int, str | None, str]] | None = None) -> int:
         """Persist a node result and its per-item rows (written behind, atomically); returns its size."""
-        blob = pickle.dumps(outputs, protocol=pickle.HIGHEST_PROTOCOL)
-        artifact = None
-        if len(blob) > INLINE_LIMIT:
-            artifact = f"artifacts/{key[:2]}/{key}.pkl"
-            path = self.root / artifact
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-            tmp.write_bytes(blob)
-            os.replace(tmp, path)  # the entry only ever points at a complete file
+        blob = encode_value(outputs)
+        artifact = self.artifacts.put(key, blob) if len(blob) > INLINE_LIMIT else None
         now = time.time()
         entry = (key, op, node, now, now, len(blob), artifact, None if artifact else blob, self.redact(preview))
         rows = [(key, i, item_id, self.redact(data)) for i, item_id, data in items or []]
@@ -307,6 +301,5 @@ class Store:
         with self._lock:
             n = self.db.execute("SELECT COUNT(*) FROM cache_entries").fetchone()[0]
             self.db.execute("DELETE FROM cache_entries")
-        for path in (self.root / "artifacts").glob("*/*.pkl"):
-            path.unlink(missing_ok=True)
+        self.artifacts.clear()
         return n
