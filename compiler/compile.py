@@ -253,7 +253,7 @@ def _compile_node(name: str, spec: NodeSpec, resolver: Resolver, base_dir: Path,
             if value and not resolve_param_path(base_dir, value).exists():
                 out.add(f"parameter '{field}': path '{value}' does not exist (relative to {base_dir} or the "
                         "current directory)",
-                        ("nodes", name, "params", field), name, "check the path or pass --set with the right one")
+                        ("nodes", name, "params", field), name, missing_path_fix(spec.params.get(field), name, field))
         try:
             problems = op_cls(params).validate(base_dir)
         except Exception as exc:  # a buggy check must not hide the other errors
@@ -399,3 +399,10 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     return value
+
+
+def missing_path_fix(raw: Any, node: str, field: str) -> str:
+    """How to point a path parameter elsewhere: through the pipeline parameter it is written with, if any."""
+    refs = [r for r in re.findall(r"\$\{([^}]+)\}", raw) if not r.startswith("env:")] if isinstance(raw, str) else []
+    target = refs[0] if refs else f"{node}.{field}"
+    return f"check the path, or pass --set {target}=PATH"

@@ -207,12 +207,17 @@ def detect_format(path: Path) -> tuple[str, Path]:
         return "pipec", path
     if list(path.glob("qa_*.txt")):
         return "metaqa", path
-    candidates = sorted(p for p in path.iterdir() if p.is_file() and "corpus" not in p.name)
-    for p in candidates:
+    found = []
+    for p in sorted(p for p in path.iterdir() if p.is_file() and "corpus" not in p.name):
         try:
-            return detect_format(p)
+            found.append(detect_format(p))
         except DataError:
             continue
+    if len(found) == 1:
+        return found[0]
+    if found:
+        names = ", ".join(f.name for _, f in found)
+        raise DataError(path, f"holds {len(found)} question sets ({names}); set `file:` to the one to read")
     raise DataError(path, "no known question set here (questions.jsonl, hotpot*.json, musique*.json, squad*.json, "
                           "nq*.jsonl[.gz], qa_*hop.txt); set `format:` and point `path` at the file")
 
@@ -303,6 +308,8 @@ class LoadDataset(Op):
 
     class Params(SubsetParams):
         path: PathParam = Field(description="a data folder or file (relative to the YAML file)")
+        file: str | None = Field(None, description="the question file inside the `path` folder (needed when the "
+                                                   "folder holds several question sets)")
         format: Format = Field("auto", description="the file format; auto detects it from the file names")
         include_unanswerable: bool = Field(False, description="SQuAD 2.0: keep questions without an answer")
 
@@ -311,7 +318,12 @@ class LoadDataset(Op):
 
     def run(self, ctx, **_):
         p = self.params
-        docs, questions = read_dataset(ctx.resolve_path(p.path), p.format, p.include_unanswerable)
+        path = ctx.resolve_path(p.path)
+        if p.file:
+            path = path / p.file
+            if not path.is_file():
+                raise DataError(path, "no such file (`file:` is a name inside the `path` folder)")
+        docs, questions = read_dataset(path, p.format, p.include_unanswerable)
         if not questions:
             raise DataError(p.path, "no questions found")
         return {"documents": docs, "questions": subset(questions, p.limit, p.sample, p.seed)}

@@ -162,3 +162,34 @@ def test_shared_other_formats(shared_data):
     assert len(qs) == 2655 and all(q.answers for q in qs)
     _, qs = read_dataset(shared_data / "metaqa" / "qa_dev_1hop.txt", "metaqa")
     assert len(qs) == 9992 and all(q.topic_entities for q in qs[:100])
+
+
+def test_an_ambiguous_data_folder_is_refused_and_file_picks_one(tmp_path):
+    import json
+
+    row = {"_id": "h1", "question": "Q?", "answer": "A", "context": [["T", ["A is here."]]],
+           "supporting_facts": [["T", 0]], "type": "bridge", "level": "easy"}
+    (tmp_path / "hotpot_a.json").write_text(json.dumps([row]))
+    (tmp_path / "hotpot_b.json").write_text(json.dumps([{**row, "_id": "h2"}]))
+    with pytest.raises(DataError, match=r"holds 2 question sets \(hotpot_a.json, hotpot_b.json\); set `file:`"):
+        LoadDataset(LoadDataset.Params(path=".")).run(rctx(tmp_path))
+    out = LoadDataset(LoadDataset.Params(path=".", file="hotpot_b.json")).run(rctx(tmp_path))
+    assert [q.id for q in out["questions"]] == ["h2"]
+    with pytest.raises(DataError, match="no such file"):
+        LoadDataset(LoadDataset.Params(path=".", file="nope.json")).run(rctx(tmp_path))
+
+
+def test_a_missing_path_suggests_the_parameter_that_holds_it(tmp_path):
+    from pipec.compiler.api import compile_text
+    from pipec.compiler.errors import CompileError
+
+    text = """
+params: {corpus_dir: nowhere}
+nodes:
+  data: {op: load.dataset, params: {path: "${corpus_dir}/x"}}
+  docs: {op: load.folder, params: {path: also-nowhere}}
+"""
+    with pytest.raises(CompileError) as err:
+        compile_text(text, base_dir=tmp_path)
+    fixes = [d.fix for d in err.value.diagnostics]
+    assert "pass --set corpus_dir=PATH" in fixes[0] and "pass --set docs.path=PATH" in fixes[1]
