@@ -1,0 +1,51 @@
+"""Where runs execute: `local` (worker processes on this machine) or `ray` (tasks on a Ray cluster).
+
+A backend runs a picklable function on a picklable argument somewhere else and hands back a
+`concurrent.futures.Future`. A future fails with `WorkerLost` when the process or node running it died (the
+caller may retry), and with `TaskFailed` when the function raised.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+BACKENDS = ("local", "ray")
+
+
+class WorkerLost(Exception):
+    """The worker process or node died before returning a result."""
+
+
+class TaskFailed(Exception):
+    """The task raised; the message holds the worker's traceback."""
+
+
+class Backend(Protocol):
+    name: str
+    workers: int
+
+    def submit(self, fn: Any, arg: Any, num_cpus: float = 1) -> Future: ...
+
+    def cancel(self, future: Future) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def make_backend(name: str, workers: int | None = None, address: str | None = None) -> Backend:
+    from pipec.compiler.errors import UsageError
+
+    if name == "local":
+        from .local import LocalBackend
+
+        return LocalBackend(workers or default_workers())
+    if name == "ray":
+        from .ray_backend import RayBackend
+
+        return RayBackend(workers, address)
+    raise UsageError(f"unknown backend '{name}'; choose {' or '.join(BACKENDS)}")

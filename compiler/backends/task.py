@@ -1,0 +1,50 @@
+"""What a worker runs: one graph run (a trial) against a JournalStore, returned to the driver with its journal.
+
+A `GraphTask` carries everything by value: the compiled graph, the keys already memoized and the values of
+those the run needs. The worker never writes the run store; the driver replays the returned journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class GraphTask:
+    graph: Any  # CompiledGraph
+    cached: set[str]
+    values: dict[str, dict[str, Any]]
+    run_id: str
+    settings: Any = None
+    study_id: str | None = None
+    trial_number: int | None = None
+    use_cache: bool = True
+    store_root: str | None = None  # the driver's store, opened read-only when the worker can reach it
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TaskResult:
+    run: Any  # RunResult without outputs (they are in the journal's save_result entries)
+    journal: list[tuple[str, tuple, dict]]
+    worker: str = ""  # host:pid that ran it
+
+
+def run_graph(task: GraphTask) -> TaskResult:
+    import os
+    import socket
+
+    from pipec.compiler.executor import Executor
+
+    from .journal import JournalStore
+
+    store = JournalStore(task.cached, task.values, task.store_root, task.secrets)
+    try:
+        executor = Executor(task.graph, store, use_cache=task.use_cache, run_id=task.run_id,
+                            settings=task.settings, study_id=task.study_id, trial_number=task.trial_number)
+        result = executor.run()
+    finally:
+        store.close()
+    result.outputs = {}
+    return TaskResult(result, store.entries, f"{socket.gethostname()}:{os.getpid()}")

@@ -1,0 +1,242 @@
+"""Parallel studies: up to N trials at once on a backend (worker processes, or a Ray cluster).
+
+The driver (this process) is the only writer of the run store. For every trial it compiles the config, plans
+the run (keys, memoized nodes) and ships the graph with the memoized values it needs to a worker; the worker
+runs it against a journal (compiler/backends/journal.py) and the driver replays that journal into the store.
+
+Memoization across concurrent trials: a trial whose plan must compute a node key that a trial in flight is
+already computing is held back until that trial is done, then planned again, so the key is computed once
+and read from the store by the second trial.
+
+Pending trials: the strategy is asked with the pending proposals (`ask(history, pending=...)` when it takes
+them, else through a history in which pending configs count as seen); `None` while trials are pending means
+"wait for a result", `None` with nothing pending means the strategy is exhausted.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipec.compiler.backends import TaskFailed, WorkerLost, make_backend
+from pipec.compiler.backends.task import GraphTask, TaskResult, run_graph
+from pipec.compiler.errors import CompileError
+from pipec.compiler.executor import Executor, new_run_id
+
+from .records import INTERRUPTED
+from .strategies import STRATEGIES, History, Proposal, TrialView, config_hash
+from .study import FINISHED_REASONS, StudyOutcome, Tuner
+
+
+@dataclass
+class Flight:
+    """A trial between its proposal and its result."""
+
+    number: int
+    proposal: Proposal
+    run_id: str
+    graph: Any = None
+    claims: set[str] = field(default_factory=set)  # node keys this trial computes
+    attempts: int = 0
+
+
+class PendingHistory(History):
+    """The history as a strategy without a `pending` argument sees it: pending configs count as seen."""
+
+    def __init__(self, history: History, pending: list[Proposal]):
+        super().__init__(history.trials)
+        self._pending = {config_hash(p.config, p.budget) for p in pending}
+
+    def seen(self, config: dict[str, Any], budget: float | None = None) -> bool:
+        return super().seen(config, budget) or config_hash(config, budget) in self._pending
+
+
+def ask(strategy: Any, history: History, pending: list[Proposal]) -> Proposal | None:
+    if "pending" in inspect.signature(strategy.ask).parameters:
+        return strategy.ask(history, pending=pending)
+    return strategy.ask(PendingHistory(history, pending) if pending else history)
+
+
+class ParallelTuner(Tuner):
+    def __init__(self, *args: Any, workers: int | None = None, backend: str = "local",
+                 ray_address: str | None = None, retries: int = 0, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.backend_name = backend
+        self.ray_address = ray_address
+        self.workers = workers
+        self.retries = retries
+        self.backend: Any = None
+        self.executions: dict[str, int] = {}  # node key -> times a worker computed it (this session)
+
+    # --- the loop --------------------------------------------------------------------------------------------
+    def run(self) -> StudyOutcome:
+        study_id, resumed = self._open_study()
+        reaped = self.records.reap(study_id) if resumed else 0
+        history, last_number = self._load_history(study_id)
+        ctx = self._context(study_id)
+        strategy = STRATEGIES[self.strategy_name](self.space, ctx)
+        self.backend = make_backend(self.backend_name, self.workers, self.ray_address)
+        workers = self.backend.workers
+        self.records.set_status(study_id, "running", self._settings_json())
+        started = time.monotonic()
+        flights: dict[Future, Flight] = {}
+        held: list[Flight] = []
+        stop: str | None = None
+        exhausted, repeats = False, 0
+        try:
+            while True:
+                while stop is None and not exhausted and len(flights) + len(held) < workers:
+                    pending = [f.proposal for f in (*flights.values(), *held)]
+                    stop = self._stop_before_launch(study_id, history, started, len(pending))
+                    if stop == "wait":
+                        stop = None
+                        break
+                    if stop:
+                        break
+                    proposal = ask(strategy, history, pending)
+                    number = last_number + 1
+                    self._record_notes(study_id, ctx, number if proposal else None)
+                    if proposal is None:
+                        exhausted = not pending
+                        break
+                    if history.seen(proposal.config, proposal.budget) or any(
+                            config_hash(p.config, p.budget) == config_hash(proposal.config, proposal.budget)
+                            for p in pending):  # a strategy repeating itself must not loop forever
+                        repeats += 1
+                        if pending or repeats > 100:
+                            exhausted = not pending
+                            break
+                        continue
+                    last_number = number
+                    flight = self._start(study_id, number, proposal)
+                    if flight is None:  # did not compile: finished as failed already
+                        continue
+                    held.append(flight)
+                held = self._dispatch(study_id, held, flights)
+                if not flights:  # a held trial always waits on one in flight, so nothing is left
+                    break
+                timeout = self._remaining(started)
+                done, _ = wait(list(flights), timeout=timeout, return_when=FIRST_COMPLETED)
+                if not done:  # the study's --timeout
+                    self._cancel_all(study_id, flights, held, "the study's --timeout")
+                    flights, held, stop = {}, [], "timeout"
+                    break
+                for future in done:
+                    flight = flights.pop(future)
+                    trial, reason = self._finish(study_id, flight, future, flights)
+                    if reason and stop is None:
+                        stop = reason
+                    if trial is not None:
+                        history.add(trial)
+                        strategy.tell(trial)
+                        if self.on_trial:
+                            self.on_trial(trial, flight.proposal.note)
+                if stop:  # a budget: let trials in flight finish, launch nothing more
+                    exhausted = True
+        except KeyboardInterrupt:
+            self._cancel_all(study_id, flights, held, "by the user")
+            self.records.set_status(study_id, "stopped", self._settings_json("interrupted"))
+            self.backend.close()
+            raise
+        self.backend.close()
+        if stop is None:
+            stop = "trials" if self.budgets.trials is not None and len(history) >= self.budgets.trials else "exhausted"
+        status = "finished" if stop in FINISHED_REASONS else "stopped"
+        self.records.set_status(study_id, status, self._settings_json(stop))
+        return StudyOutcome(study_id, self.study_name, self.strategy_name, self.spec, self.space, history,
+                            stop, status, resumed, reaped, self.study_totals(study_id))
+
+    def _stop_before_launch(self, study_id: str, history: History, started: float, pending: int) -> str | None:
+        b = self.budgets
+        if b.trials is not None and len(history) + pending >= b.trials:
+            return "wait" if pending else "trials"
+        return self._budget_stop(study_id, history, started)
+
+    def _remaining(self, started: float) -> float | None:
+        if self.budgets.timeout_s is None:
+            return None
+        return max(0.0, self.budgets.timeout_s - (time.monotonic() - started))
+
+    # --- one trial ---------------------------------------------------------------------------------------------
+    def _start(self, study_id: str, number: int, proposal: Proposal) -> Flight | None:
+        flight = Flight(number, proposal, new_run_id())
+        self.records.start_trial(study_id, number, proposal.config, config_hash(proposal.config, proposal.budget),
+                                 proposal.budget, flight.run_id, proposal.note)
+        try:
+            flight.graph = self._compile(self.overrides_for(proposal))
+        except CompileError as exc:
+            error = "the config does not compile: " + "; ".join(d.message for d in exc.diagnostics)
+            self.records.finish_trial(study_id, number, "failed", error=error)
+            view = TrialView(number, proposal.config, proposal.budget, "failed", None, run_id=flight.run_id,
+                             error=error, note=proposal.note)
+            if self.on_trial:
+                self.on_trial(view, proposal.note)
+            return None
+        return flight
+
+    def _dispatch(self, study_id: str, held: list[Flight], flights: dict[Future, Flight]) -> list[Flight]:
+        """Send every held trial whose plan computes no key a trial in flight is computing; keep the others."""
+        busy = set().union(*(f.claims for f in flights.values())) if flights else set()
+        still: list[Flight] = []
+        for flight in held:
+            plan = self._plan(study_id, flight)
+            if plan["claims"] & busy:
+                still.append(flight)
+                continue
+            busy |= plan["claims"]
+            self._submit(study_id, flight, plan, flights)
+        return still
+
+    def _plan(self, study_id: str, flight: Flight) -> dict[str, Any]:
+        graph = flight.graph
+        settings = self._trial_settings(study_id)
+        planner = Executor(graph, self.store, use_cache=self.use_cache, run_id=flight.run_id, settings=settings)
+        keys, to_run, needed = planner.plan()
+        return {"settings": settings, "needed": [keys[n] for n in needed],
+                "claims": {keys[n] for n in to_run if graph.nodes[n].cache} if self.use_cache else set(),
+                "cached": {keys[n] for n in graph.nodes if n not in to_run},
+                "num_cpus": max((getattr(graph.nodes[n].op_cls, "num_cpus", 1) for n in to_run), default=1)}
+
+    def _submit(self, study_id: str, flight: Flight, plan: dict[str, Any], flights: dict[Future, Flight]) -> None:
+        values = {key: self.store.load_result(key) for key in plan["needed"]}
+        task = GraphTask(flight.graph, plan["cached"], values, flight.run_id, plan["settings"], study_id,
+                         flight.number, self.use_cache, str(self.store.root.resolve()), dict(self.store.secrets))
+        flight.claims = plan["claims"]
+        flights[self.backend.submit(run_graph, task, plan["num_cpus"])] = flight
+
+    def _finish(self, study_id: str, flight: Flight, future: Future, flights: dict[Future, Flight]
+                ) -> tuple[TrialView | None, str | None]:
+        proposal = flight.proposal
+        view = TrialView(flight.number, proposal.config, proposal.budget, "failed", None, run_id=flight.run_id)
+        view.note = proposal.note
+        try:
+            outcome: TaskResult = future.result()
+        except WorkerLost as exc:
+            if flight.attempts < self.retries:
+                flight.attempts += 1
+                self._submit(study_id, flight, self._plan(study_id, flight), flights)
+                return None, None
+            view.error = f"the worker running this trial was lost: {exc}"
+            self.records.finish_trial(study_id, flight.number, "failed", error=view.error)
+            return view, None
+        except TaskFailed as exc:
+            view.error = f"the trial's task failed: {str(exc).splitlines()[0]}"
+            self.records.finish_trial(study_id, flight.number, "failed", error=view.error)
+            return view, None
+        from pipec.compiler.backends.journal import replay
+
+        replay(self.store, outcome.journal)
+        for name, args, _ in outcome.journal:
+            if name == "save_result":
+                self.executions[args[0]] = self.executions.get(args[0], 0) + 1
+        return self.record_result(study_id, flight.number, view, outcome.run)
+
+    def _cancel_all(self, study_id: str, flights: dict[Future, Flight], held: list[Flight], why: str) -> None:
+        for future, flight in flights.items():
+            self.backend.cancel(future)
+            self.records.finish_trial(study_id, flight.number, "failed", error=f"{INTERRUPTED}: {why}")
+        for flight in held:
+            self.records.finish_trial(study_id, flight.number, "failed", error=f"{INTERRUPTED}: {why}")
