@@ -33,6 +33,7 @@ from .space import (
     pipeline_position,
 )
 from .strategies import STRATEGIES, History, Proposal, StrategyContext, TrialView, config_hash
+from .strategies.context import gateway_completer
 
 FINISHED_REASONS = ("trials", "exhausted")
 
@@ -98,7 +99,6 @@ class Tuner:
         self.study_name = study or f"{self.graph.name}-{time.strftime('%Y%m%d-%H%M%S')}"
         self.use_cache = use_cache
         self.on_trial = on_trial
-        self._gateway = None
 
     def _compile(self, overrides: list[Any]) -> Any:
         return compile_source(self._source, self.graph_path.resolve().parent, overrides, self.registry)
@@ -183,28 +183,13 @@ class Tuner:
         return [p.path for p in sorted(self.space, key=key)]
 
     def _context(self, study_id: str) -> StrategyContext:
-        proposer = self._proposer(study_id) if self.strategy_name == "llm" and self.spec.llm else None
-        return StrategyContext(self.spec, self.seed, self.defaults(), self.order(), proposer=proposer,
-                               failures=self._failures, check_value=self._check_value)
+        return StrategyContext(self.spec, self.seed, self.defaults(), self.order(), failures=self._failures,
+                               check_value=self._check_value,
+                               complete=gateway_completer(self.store, self.settings.llm, f"tune:{self.study_name}"))
 
     def _check_value(self, path: str, value: Any) -> list[str]:
         param = self.space.params[path]
         return [m for m, _, _ in _check_values(self.graph, path, [value], prompt=param.kind == "prompt")]
-
-    def _proposer(self, study_id: str) -> Callable[[str], str]:
-        from pipec.compiler.llm.gateway import Gateway
-
-        llm = self.spec.llm
-        self._gateway = Gateway(store=self.store, settings=self.settings.llm, run_id=None)
-        bound = self._gateway.bind(node=f"tune:{self.study_name}")
-        counter = iter(range(1, 1 << 30))
-
-        def propose(prompt: str) -> str:
-            n = next(counter)
-            return bound.complete_sync(llm.model, prompt, item=f"proposal-{n}", temperature=llm.temperature,
-                                       max_tokens=llm.max_tokens).text or ""
-
-        return propose
 
     def _failures(self, trial: TrialView) -> list[dict[str, Any]]:
         """Examples the trial got most wrong (per-item rows of the objective's node), for prompt proposals."""
@@ -301,8 +286,9 @@ class Tuner:
 
     def overrides_for(self, proposal: Proposal) -> list[Any]:
         items = list(self.overrides) + [(p.split("."), v) for p, v in proposal.config.items()]
-        if proposal.budget is not None and self.spec.halving:
+        if proposal.budget is not None and self.spec.halving and STRATEGIES[self.strategy_name].uses_budget:
             items.append((self.spec.halving.param.split("."), proposal.budget))
+        items += [(p.split("."), v) for p, v in proposal.overrides.items()]  # e.g. a minibatch slice
         return items
 
     def _run_trial(self, study_id: str, number: int, proposal: Proposal, started: float

@@ -1,12 +1,7 @@
-"""Search strategies behind one ask/tell interface (base.py). A new strategy is one class added here."""
+"""Search strategies behind one ask/tell interface (base.py), registered through the `pipec.strategies`
+entry-point group (registry.py): a new strategy is a class and one entry point (docs/strategies.md)."""
 
 from .base import History, Proposal, Strategy, StrategyContext, TrialView, config_hash
-from .greedy import Greedy
-from .grid import Grid
-from .halving import Halving
-from .llm import LLMSearch
-from .random_search import RandomSearch
-
-STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (Grid, RandomSearch, Greedy, LLMSearch, Halving)}
+from .registry import STRATEGIES
 
 __all__ = ["STRATEGIES", "History", "Proposal", "Strategy", "StrategyContext", "TrialView", "config_hash"]

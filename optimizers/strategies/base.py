@@ -1,27 +1,32 @@
 """The ask/tell interface every search strategy implements, and the history it reads.
 
-A strategy is one class:
+A strategy is one class, registered through the `pipec.strategies` entry-point group (registry.py):
 
     class MyStrategy(Strategy):
         name = "mine"
-        def ask(self, history: History) -> Proposal | None:   # the next config to try; None: nothing left
+        def ask(self, history: History, pending=()) -> Proposal | None:  # the next config; None: nothing left
             ...
-        def tell(self, trial: TrialView) -> None:               # optional: a trial finished
+        def tell(self, trial: TrialView) -> None:                          # optional: a trial finished
             ...
 
 `ask` receives the whole history of the study (every finished trial, also those of an earlier process when a
 study resumes), so a strategy that derives its state from the history resumes exactly where it stopped.
+`pending` holds the proposals asked for but not yet finished (parallel trials): a strategy must not propose
+one of them again; a sequential study passes none.
 Scores are oriented: higher is better for every study (a minimized objective is negated); a failed or
-infeasible trial has score None.
+infeasible trial has score None. Everything else a strategy may use (the spec, a seed, the graph's defaults,
+an LLM through the gateway, compile-time checks of a value) is in its StrategyContext. docs/strategies.md.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pipec.compiler.fingerprint import hash_value
+from pydantic import BaseModel, ValidationError
 
 from ..space import Space, TuneSpec
 
@@ -33,8 +38,10 @@ def config_hash(config: dict[str, Any], budget: float | None = None) -> str:
 @dataclass
 class Proposal:
     config: dict[str, Any]
-    budget: int | None = None  # evaluation size (successive halving); None: the graph's own
+    budget: int | None = None  # evaluation size (halving) or minibatch number (bandit); None: the graph's own
     note: str = ""  # why this config (shown in the table, stored in trials.note)
+    overrides: dict[str, Any] = field(default_factory=dict)  # extra paths set for this trial only (not the
+    # config: e.g. the bandit's minibatch slice); applied after the config
 
 
 @dataclass
@@ -81,29 +88,76 @@ class History:
 
 @dataclass
 class StrategyContext:
-    """What a strategy may use besides the space: the spec, a seed, the graph (defaults, order), the LLM."""
+    """What a strategy may use besides the space (the same for every strategy; the loop names none).
+
+    - spec: the tune section (a strategy's own options are `spec.<its options_key>`, checked by `Options`);
+    - seed; defaults: the graph's own value of every parameter; order: the coordinate order (greedy);
+    - complete(model, prompt, *, item, temperature, max_tokens) -> text: one LLM call through the gateway,
+      recorded (and cached) under the node `tune:<study>`, counted in the study's LLM budget; None when the
+      study runs without a store (conformance tests pass a scripted one);
+    - proposer: a ready prompt -> text callable (tests); failures(trial): its worst examples;
+    - check_value(path, value): compile-time problems of a value (prompt templates);
+    - notes: proposals a strategy rejected or repaired, recorded with the study.
+    """
 
     spec: TuneSpec
     seed: int
     defaults: dict[str, Any]  # the graph's own value of every parameter (in the space or repaired into it)
     order: list[str]  # parameter order for coordinate descent
-    proposer: Any = None  # callable(prompt) -> text for the llm strategy
+    proposer: Any = None  # callable(prompt) -> text (tests; the llm strategy builds one from `complete`)
     failures: Any = None  # callable(trial) -> list of failed examples (llm strategy, prompt params)
     check_value: Any = None  # callable(path, value) -> list of problems (compile-time checks of a value)
     notes: list[dict[str, Any]] = field(default_factory=list)  # rejected/repaired proposals to record
+    complete: Any = None  # callable(model, prompt, *, item, temperature, max_tokens) -> text (the gateway)
 
 
 class Strategy:
     name: ClassVar[str] = ""
     uses_budget: ClassVar[bool] = False
+    # the strategy's own options: `tune.<options_key>` in YAML, validated by the pydantic model `Options`
+    options_key: ClassVar[str | None] = None
+    Options: ClassVar[type[BaseModel] | None] = None
+    # tune-section entries the conformance suite (tests/strategies) adds for this strategy, e.g. its options
+    conformance: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, space: Space, ctx: StrategyContext):
         self.space = space
         self.ctx = ctx
         self.rng = random.Random(ctx.seed)
+        self.options = self.parse_options(ctx.spec)
 
-    def ask(self, history: History) -> Proposal | None:  # pragma: no cover - abstract
+    @classmethod
+    def parse_options(cls, spec: TuneSpec) -> BaseModel | None:
+        if cls.Options is None or cls.options_key is None:
+            return None
+        try:
+            return cls.Options.model_validate(getattr(spec, cls.options_key, None) or {})
+        except ValidationError as exc:
+            from pipec.compiler.errors import UsageError
+
+            raise UsageError(f"tune.{cls.options_key}: " + "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())) from None
+
+    @classmethod
+    def check(cls, spec: TuneSpec) -> list[str]:
+        """Compile-time problems of the strategy's options (`pipe validate` shows them)."""
+        try:
+            cls.parse_options(spec)
+        except Exception as exc:  # a UsageError with the message
+            return [str(exc)]
+        return []
+
+    def ask(self, history: History, pending: Sequence[Proposal] = ()) -> Proposal | None:  # pragma: no cover
         raise NotImplementedError
 
     def tell(self, trial: TrialView) -> None:
         return None
+
+    def best(self, history: History) -> TrialView | None:
+        """The trial whose config the strategy recommends; None: the study's usual best (optimizers/study.py)."""
+        return None
+
+
+def is_pending(pending: Sequence[Proposal], config: dict[str, Any], budget: float | None = None) -> bool:
+    key = config_hash(config, budget)
+    return any(config_hash(p.config, p.budget) == key for p in pending)

@@ -9,7 +9,7 @@ an explicit order. Everything is derived from the history, so a resumed study co
 
 from __future__ import annotations
 
-from .base import History, Proposal, Strategy
+from .base import History, Proposal, Strategy, is_pending
 
 MAX_PASSES = 10
 
@@ -17,7 +17,7 @@ MAX_PASSES = 10
 class Greedy(Strategy):
     name = "greedy"
 
-    def ask(self, history: History) -> Proposal | None:
+    def ask(self, history: History, pending=()) -> Proposal | None:
         current = dict(self.ctx.defaults)
         for pass_number in range(1, MAX_PASSES + 1):
             changed = False
@@ -26,8 +26,10 @@ class Greedy(Strategy):
                 if current not in candidates:
                     candidates.insert(0, dict(current))
                 for config in candidates:
-                    if not history.seen(config):
+                    if not history.seen(config) and not is_pending(pending, config):
                         return Proposal(config, note=f"greedy pass {pass_number}: {path}")
+                if any(is_pending(pending, c) for c in candidates):
+                    return None  # this coordinate's decision waits for its pending trials
                 best = current
                 best_score = _score(history, current)
                 for config in candidates:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from .base import History, Proposal, Strategy
+from .base import History, Proposal, Strategy, is_pending
 from .random_search import random_configs
 
 
@@ -55,7 +55,7 @@ class Halving(Strategy):
         self.first_rung = h.eta ** (len(self.budgets) - 1)
         self.plan = bracket_plan(len(self.budgets), h.eta, h.schedule)
 
-    def ask(self, history: History) -> Proposal | None:
+    def ask(self, history: History, pending=()) -> Proposal | None:
         fresh = random_configs(self.space, self.ctx.seed)
         for bracket in itertools.count(1):
             size, start = self.plan[(bracket - 1) % len(self.plan)]
@@ -65,9 +65,11 @@ class Halving(Strategy):
             for rung in range(start, len(self.budgets)):
                 budget = self.budgets[rung]
                 for config in configs:
-                    if not history.seen(config, budget):
+                    if not history.seen(config, budget) and not is_pending(pending, config, budget):
                         return Proposal(config, budget, note=f"bracket {bracket}, rung {rung + 1}: "
                                                              f"{budget} questions")
+                if any(is_pending(pending, c, budget) for c in configs):
+                    return None  # promotion waits for this rung's pending trials
                 keep = max(1, math.ceil(len(configs) / self.eta))
                 ranked = sorted(configs, key=lambda c: _score(history, c, budget), reverse=True)
                 configs = ranked[:keep]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .base import History, Proposal, Strategy, TrialView
+from .base import History, Proposal, Strategy, TrialView, is_pending
 from .random_search import random_configs
 
 MAX_ATTEMPTS = 3
@@ -25,19 +25,23 @@ class LLMSearch(Strategy):
 
     def __init__(self, space, ctx):
         super().__init__(space, ctx)
+        if ctx.proposer is None and ctx.spec.llm is not None and ctx.complete is not None:
+            ctx.proposer = proposer_from(ctx)
         if ctx.proposer is None:
             from pipec.compiler.errors import UsageError
 
             raise UsageError("strategy 'llm' needs 'llm: {model: ...}' in the tune section (or --llm-model)")
 
-    def ask(self, history: History) -> Proposal | None:
+    def ask(self, history: History, pending=()) -> Proposal | None:
         base = self._base(history)
-        if not history.seen(base):
+        if not history.seen(base) and not is_pending(pending, base):
             return Proposal(base, note="llm: start from the graph's values")
         feedback = ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             text = self.ctx.proposer(self.prompt(history, feedback))
             config, problems, repairs = self.parse(text, base, history)
+            if config is not None and is_pending(pending, config):
+                config, problems = None, ["duplicate of a trial in progress"]
             if config is not None:
                 self._record("repaired" if repairs else "accepted", text, "; ".join(repairs), config)
                 return Proposal(config, note="llm" + (f" (repaired: {'; '.join(repairs)})" if repairs else ""))
@@ -46,7 +50,7 @@ class LLMSearch(Strategy):
             feedback = (f"Your previous proposal (attempt {attempt} of {MAX_ATTEMPTS}) was rejected: {reason}. "
                         "Propose a different, valid config.")  # the attempt number: a new prompt, not a cache hit
         for config in random_configs(self.space, self.ctx.seed):
-            if not history.seen(config):
+            if not history.seen(config) and not is_pending(pending, config):
                 return Proposal(config, note=f"llm: {MAX_ATTEMPTS} rejected proposals, random fallback")
         return None
 
@@ -142,6 +146,18 @@ class LLMSearch(Strategy):
 
     def tell(self, trial: TrialView) -> None:
         return None
+
+
+def proposer_from(ctx) -> Any:
+    """prompt -> text through the context's gateway call, with the tune section's proposer model settings."""
+    llm = ctx.spec.llm
+    counter = iter(range(1, 1 << 30))
+
+    def propose(prompt: str) -> str:
+        return ctx.complete(llm.model, prompt, item=f"proposal-{next(counter)}", temperature=llm.temperature,
+                            max_tokens=llm.max_tokens)
+
+    return propose
 
 
 def _short(config: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from .base import History, Proposal, Strategy
+from .base import History, Proposal, Strategy, is_pending
 
 MAX_ENUMERATED = 200_000
 MAX_DRAWS = 10_000
@@ -55,8 +55,8 @@ def random_configs(space, seed: int) -> Iterator[dict[str, Any]]:
 class RandomSearch(Strategy):
     name = "random"
 
-    def ask(self, history: History) -> Proposal | None:
+    def ask(self, history: History, pending=()) -> Proposal | None:
         for i, config in enumerate(random_configs(self.space, self.ctx.seed)):
-            if not history.seen(config):
+            if not history.seen(config) and not is_pending(pending, config):
                 return Proposal(config, note=f"random draw {i + 1} (seed {self.ctx.seed})")
         return None
