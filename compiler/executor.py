@@ -22,6 +22,7 @@ from .errors import BudgetExceeded, PipeError
 from .fingerprint import canonical_json, hash_value
 from .graph import CompiledGraph, CompiledNode, InputRef
 from .llm.requests import fake_script_identity, uses_fake_model
+from .op import path_fields
 from .preview import preview_outputs, to_jsonable
 from .reporter import NullReporter, Reporter
 from .spec import Settings
@@ -88,12 +89,27 @@ def compute_keys(graph: CompiledGraph, runtime: Runtime) -> dict[str, str]:
         }
         material = {
             "op": node.op_name, "version": node.op_cls.version, "code": node.op_cls.code_version(),
-            "params": node.display_params, "inputs": inputs, "content": op.fingerprint(ctx),
+            "params": key_params(node, ctx), "inputs": inputs, "content": op.fingerprint(ctx),
         }
         if uses_fake_model(node.display_params) and (script := fake_script_identity()):
             material["fake_script"] = script
         keys[name] = hash_value(material)
     return keys
+
+
+def key_params(node: CompiledNode, ctx: RunContext) -> dict[str, Any]:
+    """The parameters as they enter a node key: a path that exists counts by its name (its content is in the
+    op's fingerprint), not by its spelling, so `data/x`, `./data/x` and an absolute path give the same key."""
+    params = node.display_params
+    fields = [f for f in path_fields(node.op_cls.Params) if isinstance(params.get(f), str) and params.get(f)]
+    if not fields:
+        return params
+    params = dict(params)
+    for name in fields:
+        resolved = ctx.resolve_path(params[name])
+        if resolved.exists():
+            params[name] = {"path_named": resolved.resolve().name}
+    return params
 
 
 class Executor:

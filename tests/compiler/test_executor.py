@@ -195,3 +195,21 @@ def test_metrics_are_in_declaration_order_not_in_finishing_order(store):
     assert list(result.metrics) == ["first", "second"]
     stored = store.query("SELECT metrics_json FROM runs WHERE id=?", (result.run_id,))[0]["metrics_json"]
     assert list(json.loads(stored)) == ["first", "second"]
+
+
+def test_a_path_spelled_differently_gives_the_same_node_key(tmp_path):
+    from pipec.compiler.api import compile_text
+    from pipec.compiler.context import Runtime
+    from pipec.compiler.executor import compute_keys
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("a document")
+    keys = []
+    for spelling in ("data", "./data", "data/", str(tmp_path / "data")):
+        graph = compile_text(f"nodes:\n  docs: {{op: load.folder, params: {{path: '{spelling}'}}}}\n",
+                             base_dir=tmp_path)
+        keys.append(compute_keys(graph, Runtime("r", tmp_path, None, graph.spec.settings))["docs"])
+    assert len(set(keys)) == 1
+    (tmp_path / "data" / "a.txt").write_text("another text")
+    graph = compile_text("nodes:\n  docs: {op: load.folder, params: {path: data}}\n", base_dir=tmp_path)
+    assert compute_keys(graph, Runtime("r", tmp_path, None, graph.spec.settings))["docs"] != keys[0]
