@@ -3,7 +3,6 @@
     class Chunk(Op):
         '''Split documents into chunks of `size` tokens.'''
         name = "chunk.tokens"
-        version = "1"
 
         class Params(OpParams):
             size: int = 200
@@ -17,6 +16,11 @@
 `run` may be a coroutine function (for I/O-bound ops such as LLM calls); a plain function runs in a worker
 thread so that independent nodes progress concurrently. Ops with `inline = True` are trivial and run on the
 event loop directly (no thread hop). An op's result is a dict with exactly its output port names.
+
+The op contract is checked when an op class is defined (at import of its module): every input port must be a
+parameter of `run` (or be taken by `**kwargs`), every parameter of `run` after `ctx` must be an input port, and an
+optional port's parameter needs a default. A mismatch raises `OpDefinitionError` naming the op, the port and the
+parameter. `version` defaults to "1": bump it only when results change without the code file changing.
 """
 
 from __future__ import annotations
@@ -30,7 +34,12 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .errors import PipeError
 from .port_types import get_type
+
+
+class OpDefinitionError(PipeError, TypeError):
+    """An op class breaks the op contract (ports versus `run`'s parameters); raised when the class is defined."""
 
 
 class OpParams(BaseModel):
@@ -101,6 +110,10 @@ class Op:
     # Ops whose output must never be memoized (e.g. they read a clock). Rare.
     cacheable: ClassVar[bool] = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_op_contract(cls)
+
     def __init__(self, params: OpParams):
         self.params = params
 
@@ -150,3 +163,31 @@ class Op:
     @classmethod
     def doc(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or "").strip()
+
+
+def check_op_contract(cls: type[Op]) -> None:
+    """`inputs` and the parameters of `run` must agree; raise `OpDefinitionError` naming op, port and parameter."""
+    label = f"op {cls.name or cls.__qualname__} ({cls.__module__}.{cls.__qualname__})"
+    if "run" not in cls.__dict__ and "inputs" not in cls.__dict__:
+        return  # nothing new to check: an intermediate base class, or a subclass changing only params
+    try:
+        params = list(inspect.signature(cls.run).parameters.values())[1:]  # drop self
+    except (TypeError, ValueError):
+        return
+    if not params or params[0].kind not in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        raise OpDefinitionError(f"{label}: run must take the run context first: def run(self, ctx, ...)")
+    named = {p.name: p for p in params[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in params[1:])
+    for port, spec in cls.inputs.items():
+        param = named.get(port)
+        if param is None and not takes_any:
+            close = [n for n in named if n not in cls.inputs]
+            hint = f"; run has parameter '{close[0]}' (rename it to '{port}')" if len(close) == 1 else ""
+            raise OpDefinitionError(f"{label}: input port '{port}' is not a parameter of run{hint}")
+        if param is not None and not spec.required and param.default is param.empty:
+            raise OpDefinitionError(f"{label}: input port '{port}' is optional but run's parameter '{port}' has "
+                                    f"no default (give it one, e.g. {port}=None)")
+    for name in named:
+        if name not in cls.inputs:
+            ports = ", ".join(cls.inputs) or "none"
+            raise OpDefinitionError(f"{label}: run's parameter '{name}' is not an input port (ports: {ports})")

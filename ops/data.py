@@ -1,5 +1,9 @@
 """The records that flow between the built-in ops. Plain dataclasses: cheap, picklable (memoization), and
-turned into JSON by `to_jsonable` for `--json` and the TUI."""
+turned into JSON by `to_jsonable` for `--json` and the TUI.
+
+The classes and the port types of compiler/port_types.py are one hierarchy: each port type that carries a list of
+records names its item class here (`PortType.item`), and a child type's item class subclasses its parent's
+(`Chunks` is a kind of `Documents`, and a `Chunk` is a `Document`). tests/compiler/test_op_contract.py checks it."""
 
 from __future__ import annotations
 
@@ -15,17 +19,21 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class Chunk:
-    """A piece of a document; `start`/`end` are character offsets into the document's text."""
+@dataclass(init=False)
+class Chunk(Document):
+    """A piece of a document; `start`/`end` are character offsets into the document's text. A Chunk is a
+    Document (the `Chunks` port type is a kind of `Documents`), with the id of the document it came from."""
 
-    id: str
-    doc_id: str
-    text: str
-    title: str = ""
+    doc_id: str = ""
     start: int = 0
     end: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
+
+    # Positional order kept from before Chunk was a Document: Chunk(id, doc_id, text, ...).
+    def __init__(self, id: str, doc_id: str, text: str, title: str = "", start: int = 0, end: int = 0,
+                 meta: dict[str, Any] | None = None):
+        self.id, self.doc_id, self.text, self.title = id, doc_id, text, title
+        self.start, self.end = start, end
+        self.meta = {} if meta is None else meta
 
 
 @dataclass

@@ -27,7 +27,6 @@ class Synthetic(Op):
     """A synthetic objective with a known optimum (x=0.3, y=4, kind=b, a 'step by step' prompt)."""
 
     name = "tune.synthetic"
-    version = "1"
 
     class Params(OpParams):
         x: float = Field(0.0, ge=-1, le=1, description="continuous parameter (optimum 0.3)")

@@ -120,7 +120,6 @@ class BuildKG(Op):
     the gateway's cache (incremental). Outputs the KG and the extraction metrics."""
 
     name = "kg.build"
-    version = "1"
 
     class Params(OpParams):
         model: str = Field(..., description="litellm model string (fake/..., local/smollm2, openai/gpt-4o-mini)")

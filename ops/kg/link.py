@@ -84,7 +84,6 @@ class LinkEntities(Op):
     writes `topic_entities` (KG names) and `meta['links']` (entity, score, method) on each question."""
 
     name = "kg.link"
-    version = "1"
 
     class Params(OpParams):
         methods: list[Method] = Field(["brackets", "exact", "alias", "fuzzy"],

@@ -36,7 +36,6 @@ class LoadKG(DataPathOp):
     A folder means its `kb.txt`. Inverse edges (`relation^-1`) are available to search."""
 
     name = "kg.load"
-    version = "1"
 
     class Params(OpParams):
         path: str = Field(description="a triples file, or a folder holding kb.txt (relative to the YAML file, "
@@ -99,7 +98,6 @@ class LoadKGQuestions(DataPathOp):
     the project's questions.jsonl (with `topic_entities`), with a seeded train/eval split per file."""
 
     name = "kg.questions"
-    version = "1"
 
     class Params(OpParams):
         path: str = Field(description="a question file or a folder of qa_*_<N>hop.txt files (relative to "

@@ -58,7 +58,6 @@ class EvalKGQA(Op):
     (from each answer's meta), per hop count too when the questions know it."""
 
     name = "eval.kgqa"
-    version = "1"
 
     class Params(OpParams):
         prefix: str = Field("", description="prefix of the metric names (e.g. 'dev_')")

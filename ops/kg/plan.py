@@ -117,7 +117,6 @@ class PlanKG(Op):
     fall back (longest valid prefix, or the edge scorer when `scorer` is connected); all are recorded."""
 
     name = "kg.plan"
-    version = "1"
 
     class Params(OpParams):
         model: str = Field(..., description="litellm model string (fake/..., local/smollm2, openai/gpt-4o-mini)")

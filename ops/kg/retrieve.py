@@ -54,7 +54,6 @@ class RetrieveKG(Op):
     came from (provenance), and optionally a text retriever's hits; as Retrievals for a generator prompt."""
 
     name = "kg.retrieve"
-    version = "1"
 
     class Params(OpParams):
         hops: int = Field(1, ge=1, le=3, description="how far from the topic entities facts are collected")

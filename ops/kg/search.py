@@ -109,7 +109,6 @@ class SearchKG(Op):
     no LLM call. Answers are grounded: every answer is reached in the KG by the predicted path."""
 
     name = "kg.search"
-    version = "1"
 
     class Params(OpParams):
         beam_size: int = Field(5, ge=1, le=100, description="beams kept per hop")

@@ -88,7 +88,6 @@ class TrainScorer(Op):
     (question n-grams x hop x directed relation) plus relation-transition scores. Output: a Model."""
 
     name = "kg.train_scorer"
-    version = "1"
 
     class Params(OpParams):
         max_hops: int = Field(3, ge=1, le=6, description="longest relation path")

@@ -17,7 +17,6 @@ class Extract(PromptOp):
     once); items that still fail get an error and the other items go on."""
 
     name = "llm.extract"
-    version = "1"
 
     class Params(PromptParams):
         fields: dict[str, Any] = Field(..., description="fields to extract: name -> type (str, int, float, bool, "

@@ -16,7 +16,6 @@ class Generate(PromptOp):
     """Render a prompt template per item and ask an LLM; one text per item (per-item errors kept)."""
 
     name = "llm.generate"
-    version = "1"
 
     class Params(PromptParams):
         pass

@@ -31,7 +31,6 @@ def make_chunks(documents: list[Document], spans_of) -> list[Chunk]:
 
 
 class _Chunker(Op):
-    version = "1"
     inputs = {"documents": In("Documents")}
     outputs = {"chunks": Out("Chunks")}
 

@@ -192,7 +192,6 @@ class EmbedModel(Op):
     """Choose an embedding model (a handle, not vectors): minilm, hashing or a litellm embedding model."""
 
     name = "embed.model"
-    version = "1"
     inline = True
     Params = EmbedderParams
     outputs = {"embedder": Out("Embedder")}
@@ -206,7 +205,6 @@ class EmbedDocuments(Op):
     """Embed documents or chunks (batched, cached per model and text)."""
 
     name = "embed.documents"
-    version = "1"
 
     class Params(OpParams):
         with_title: bool = Field(True, description="prefix each text with its title")

@@ -24,7 +24,6 @@ class EvalAnswers(Op):
     """Exact match and token F1 (SQuAD normalisation) and answer recall (a gold alias inside the prediction)."""
 
     name = "eval.answers"
-    version = "1"
 
     class Params(OpParams):
         prefix: str = Field("", description="prefix of the metric names (e.g. 'dev_')")
@@ -65,7 +64,6 @@ class EvalRetrieval(Op):
     titles or gold passage ids."""
 
     name = "eval.retrieval"
-    version = "1"
 
     class Params(OpParams):
         ks: list[int] = Field([2, 5, 10], min_length=1, description="cut-offs")

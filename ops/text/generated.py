@@ -30,7 +30,6 @@ class AnswersFromTexts(Op):
     the markers [n] become evidence (the chunk ids of the n-th retrieved passages)."""
 
     name = "rag.answers"
-    version = "1"
     inline = True
 
     class Params(OpParams):

@@ -27,7 +27,6 @@ class EvalJudge(Op):
     """LLM-judge correctness of the answers against the gold answers (any litellm model; fake/... offline)."""
 
     name = "eval.judge"
-    version = "1"
 
     class Params(OpParams):
         model: str = Field(..., description="litellm model string of the judge (fake/judge offline)")

@@ -282,7 +282,6 @@ class LoadJsonl(Op):
     """Load documents from a JSONL file, one record a line (`text_field` required; other fields go to meta)."""
 
     name = "load.jsonl"
-    version = "1"
 
     class Params(SubsetParams):
         path: PathParam = Field(description="a .jsonl or .jsonl.gz file")
@@ -304,7 +303,6 @@ class LoadDataset(Op):
     the questions; the corpus is every passage in the file(s)."""
 
     name = "load.dataset"
-    version = "1"
 
     class Params(SubsetParams):
         path: PathParam = Field(description="a data folder or file (relative to the YAML file)")

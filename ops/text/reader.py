@@ -106,7 +106,6 @@ class ReadExtractive(Op):
     the embedder's cosine and lexical overlap with the question."""
 
     name = "read.extractive"
-    version = "1"
 
     class Params(OpParams):
         chunks: int = Field(3, ge=1, le=50, description="top retrieved chunks to read")

@@ -44,7 +44,6 @@ class IndexDense(Op):
     from an embed.documents node over the same chunks)."""
 
     name = "index.dense"
-    version = "1"
     Params = DenseParams
     inputs = {"chunks": In("Documents"), "embedder": In("Embedder", "also embeds the queries"),
               "embeddings": In("Embeddings", "precomputed vectors of these chunks", required=False)}
@@ -69,7 +68,6 @@ class IndexBM25(Op):
     """A BM25 index (bm25s) over the chunks' words (lower-cased, English stop words removed)."""
 
     name = "index.bm25"
-    version = "1"
     Params = BM25Params
     inputs = {"chunks": In("Documents")}
     outputs = {"index": Out("Index")}
@@ -83,7 +81,6 @@ class IndexHybrid(Op):
     """Fuse a dense and a BM25 index over the same chunks (RRF or weighted scores)."""
 
     name = "index.hybrid"
-    version = "1"
     inline = True
     Params = FusionParams
     inputs = {"dense": In("Index", "an index.dense result"), "sparse": In("Index", "an index.bm25 result")}
@@ -100,7 +97,6 @@ class IndexBuild(Op):
     """One op for any retriever kind (handy as a tuning dimension): dense, bm25 or hybrid."""
 
     name = "index.build"
-    version = "1"
 
     class Params(FusionParams, DenseParams, BM25Params):
         kind: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="which retriever")
@@ -126,7 +122,6 @@ class Retrieve(Op):
     the seed passage."""
 
     name = "retrieve"
-    version = "1"
 
     class Params(OpParams):
         top_k: int = Field(5, ge=1, le=1000, description="hits per question")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pipec.compiler.op import OpParams
 from pydantic import Field
@@ -27,3 +27,40 @@ def subset(items: list[T], limit: int | None = None, sample: int | None = None, 
     if limit is not None:
         items = items[:limit]
     return items
+
+
+class SplitParams(OpParams):
+    """A seeded tuning/validation split of the records (set by `pipe tune` from `tune.validation`)."""
+
+    fraction: float = Field(0.3, gt=0, lt=1, description="share of the records held out for validation")
+    seed: int = Field(0, description="seed of the split")
+    by: str | None = Field(None, description="stratify by this field (or meta field), e.g. `type`")
+    part: Literal["tune", "validation"] = Field("tune", description="which part to keep")
+
+
+def split_part(items: list[T], split: SplitParams | None) -> list[T]:
+    """The records of one part of a seeded split, in their original order. Stratified by `split.by`: each
+    group gives round(fraction * size) records to validation (at least one when it has two or more), so the
+    parts are disjoint, together are the whole list, and depend only on the records and the seed."""
+    if split is None:
+        return items
+    groups: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(_field(item, split.by) if split.by else "", []).append(i)
+    held: set[int] = set()
+    rng = random.Random(split.seed)
+    for key in sorted(groups):
+        members = groups[key]
+        n = round(split.fraction * len(members))
+        if n == 0 and len(members) >= 2:
+            n = 1
+        held.update(rng.sample(members, min(n, len(members) - 1 if len(groups) == 1 else n)))
+    keep = (lambda i: i in held) if split.part == "validation" else (lambda i: i not in held)
+    return [item for i, item in enumerate(items) if keep(i)]
+
+
+def _field(item: object, name: str) -> str:
+    value = getattr(item, name, None)
+    if value is None:
+        value = (getattr(item, "meta", None) or {}).get(name)
+    return str(value)
