@@ -16,6 +16,7 @@ import numpy as np
 from pipec.ops.data import Chunk
 
 from .embedders import EmbedderSpec, embed_texts, record_text
+from .normalize import fold
 
 Ranked = list[tuple[int, float]]
 FaissKind = Literal["auto", "flat", "hnsw", "ivf"]
@@ -100,8 +101,6 @@ def bm25_tokens(text: str) -> list[str]:
 def _bm25_tokens(text: str) -> tuple[str, ...]:
     """Memoized per text: chunks, sentences and words are tokenized again by every index, reader and trial."""
     from bm25s.stopwords import STOPWORDS_EN
-
-    from .multihop import fold
 
     stop = _stopwords(STOPWORDS_EN)
     folded = text.lower() if text.isascii() else fold(text)  # NFKD changes no ASCII text

@@ -12,15 +12,14 @@ Two hops (for questions whose answer needs two passages, e.g. HotpotQA, MuSiQue)
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from .embedders import record_text
 from .indexes import Ranked
+from .normalize import WORDS as _WORDS
+from .normalize import fold, title_words
 
-_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
-_WORDS = re.compile(r"\w+", re.UNICODE)
+__all__ = ["TitleLinker", "drop_title_words", "fold", "limit_per_doc", "multi_hop", "seed_query", "title_words", "two_hop"]
 MAX_TITLE_WORDS = 8
 
 
@@ -35,17 +34,6 @@ def limit_per_doc(chunks: list, ranked: Ranked, per_doc: int) -> Ranked:
             seen[doc] = seen.get(doc, 0) + 1
             out.append((row, score))
     return out
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: 'Aschenbrödel' -> 'aschenbrodel'."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
-def title_words(title: str) -> tuple[str, ...]:
-    """A title as folded words, without a trailing '(disambiguation)'."""
-    return tuple(_WORDS.findall(fold(_PAREN.sub("", title))))
 
 
 class TitleLinker:
