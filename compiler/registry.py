@@ -1,16 +1,20 @@
 """The op registry: built-in and third-party ops both come from the `pipec.ops` entry-point group.
 
-Op names are known without importing anything (entry-point metadata); an op's module is imported only when
-a graph uses it or `pipe ops` lists it. A YAML file can only name registered ops: loading a graph never
-imports a module named in the YAML.
+Op names are known without importing anything (entry-point metadata, kept in the op index of op_index.py so
+that a start of `pipe` does not read every installed distribution); an op's module is imported only when a graph
+uses it or `pipe ops` lists it. A YAML file can only name registered ops: loading a graph never imports a module
+named in the YAML.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
+from typing import TYPE_CHECKING
 
 from .errors import PipeError
-from .op import Op
+
+if TYPE_CHECKING:
+    from .op import Op
 
 GROUP = "pipec.ops"
 
@@ -20,7 +24,9 @@ class Registry:
         self._entry_points: dict[str, EntryPoint] = {}
         self._classes: dict[str, type[Op]] = {}
         if include_entry_points:
-            for ep in entry_points(group=GROUP):
+            from .op_index import load
+
+            for ep, _dist, _version in load(GROUP):
                 self._entry_points.setdefault(ep.name, ep)
 
     def names(self) -> list[str]:
@@ -45,6 +51,8 @@ class Registry:
             cls = ep.load()
         except Exception as exc:  # a broken plugin must not crash the compiler with a traceback
             raise PipeError(f"op '{name}' is registered by {ep.value} but failed to import: {exc}") from exc
+        from .op import Op
+
         if not (isinstance(cls, type) and issubclass(cls, Op)):
             raise PipeError(f"entry point '{name}' = {ep.value} is not a pipec Op class")
         self._classes[name] = cls

@@ -70,7 +70,7 @@ def run(args) -> int:
     from .report import best_yaml, print_report
     from .study import Budgets, Tuner, best_trial
 
-    graph = compile_graph(args)
+    graph = compile_graph(args, tune=True)
     if graph.spec.tune is None:
         raise UsageError(f"{args.graph} has no 'tune' section (see docs/tune.md)")
     for flag in ("trials", "timeout"):

@@ -33,13 +33,38 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "repeatable")
 
 
-def compile_graph(args: argparse.Namespace):
+def compile_graph(args: argparse.Namespace, tune: bool = False):
+    """Compile `args.graph` with its `--set` overrides; with `tune`, also check its tune section (pipe validate,
+    pipe tune). `pipe run` does not: it neither needs the tune section nor pays for importing the optimizers."""
     from ..compile import compile_file
 
     path = Path(args.graph)
     if not path.exists():
         raise UsageError(f"no such file: {path}")
-    return compile_file(path, args.overrides)
+    graph = compile_file(path, args.overrides)
+    if tune:
+        check_tune(graph)
+    return graph
+
+
+def check_tune(graph) -> None:
+    """Raise a `CompileError` locating every problem of the graph's tune section in its YAML file (none: no-op).
+
+    Lives here, after compiling, so that the compiler never imports the optimizers (no import cycle)."""
+    if graph.spec.tune is None:
+        return
+    try:
+        from pipec.optimizers.space import check_tune_section
+    except ModuleNotFoundError:
+        return
+    from ..errors import CompileError, Diagnostic
+    from ..yaml_source import load_yaml_file
+
+    problems = check_tune_section(graph)
+    if not problems:
+        return
+    src = load_yaml_file(graph.file)
+    raise CompileError(Diagnostic(message, src.loc("tune", *path), None, fix) for message, path, fix in problems)
 
 
 def settings_from_args(graph, args: argparse.Namespace):

@@ -12,6 +12,6 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    graph = compile_graph(args)
+    graph = compile_graph(args, tune=True)
     print(f"{graph.file}: ok ({len(graph.nodes)} nodes, {graph.dag.number_of_edges()} edges)", file=sys.stderr)
     return 0

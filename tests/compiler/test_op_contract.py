@@ -7,7 +7,6 @@ import sys
 from importlib.metadata import entry_points
 
 import pytest
-
 from pipec.compiler.compile import compile_text
 from pipec.compiler.errors import PipeError
 from pipec.compiler.op import In, Op, OpDefinitionError, Out

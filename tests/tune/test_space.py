@@ -1,4 +1,5 @@
-"""The tune section: compile-time errors located in the YAML, parameter kinds, order of greedy search."""
+"""The tune section: errors located in the YAML (checked after compiling, as `pipe validate`/`pipe tune` do),
+parameter kinds, order of greedy search."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import random
 import textwrap
 
 import pytest
+from pipec.compiler.commands.common import check_tune
 from pipec.compiler.compile import compile_file
 from pipec.compiler.errors import CompileError
 from pipec.optimizers.space import parse_param, parse_spec
@@ -38,7 +40,7 @@ def test_every_tune_error_is_reported_with_its_location(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(BAD)
     with pytest.raises(CompileError) as info:
-        compile_file(path)
+        check_tune(compile_file(path))
     text = info.value.format()
     expected = [
         ("bad.yaml:9:", "no node 'objectiv'", "did you mean 'objective'?"),
@@ -60,7 +62,7 @@ def test_every_tune_error_is_reported_with_its_location(tmp_path):
 def test_a_value_of_a_pipeline_parameter_is_checked_against_every_node_it_reaches(tmp_path):
     path = write_graph(tmp_path, {"space": {"x": {"values": [0.1, 5.0]}}})
     with pytest.raises(CompileError) as info:
-        compile_file(path)
+        check_tune(compile_file(path))
     assert "'x' = 5.0 is not valid for node 'objective'" in info.value.format()
     assert "less than or equal to 1" in info.value.format()
 
@@ -69,13 +71,14 @@ def test_metric_must_come_from_a_metrics_output_and_constraints_need_a_bound(tmp
     path = write_graph(tmp_path, {"space": GRID_SPACE, "objective": "objective", "constraints": [
         {"metric": "cost_usd"}], "secondary": {"metric": "duration_s", "direction": "minimize"}})
     with pytest.raises(CompileError) as info:
-        compile_file(path)
+        check_tune(compile_file(path))
     text = info.value.format()
     assert "name the metric too" in text and "a constraint needs 'min' or 'max'" in text
 
 
 def test_a_valid_tune_section_compiles(tmp_path):
     graph = compile_file(write_graph(tmp_path, {"space": GRID_SPACE}))
+    check_tune(graph)
     spec, space, problems = parse_spec(graph.spec.tune)
     assert problems == [] and space.grid_size() == 5 * 5 * 3
     assert space.params["x"].grid() == [0.0, 0.15, 0.3, 0.45, 0.6]

@@ -1,0 +1,104 @@
+"""The op index: cached entry points, rebuilt when a distribution is installed, upgraded or edits its entry points;
+a third-party plugin is found exactly like a built-in op."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+from pipec.compiler import op_index
+from pipec.compiler.compile import compile_text
+from pipec.compiler.registry import GROUP, Registry
+
+PLUGIN = '''
+from pipec.compiler.op import Op, Out
+
+
+class Hello(Op):
+    """A third-party op."""
+
+    name = "plugin.hello"
+    outputs = {"text": Out("Text")}
+
+    def run(self, ctx):
+        return {"text": "hello from a plugin"}
+'''
+
+
+def install_plugin(site, version: str, ops: dict[str, str]) -> None:
+    for old in site.glob("pipec_plugin-*.dist-info"):
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    info = site / f"pipec_plugin-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: pipec-plugin\nVersion: {version}\n")
+    lines = "".join(f"{name} = {value}\n" for name, value in ops.items())
+    (info / "entry_points.txt").write_text(f"[{GROUP}]\n{lines}")
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "pipec_plugin_mod.py").write_text(PLUGIN)
+    monkeypatch.setenv("PIPEC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PIPEC_NO_OP_INDEX", raising=False)
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    sys.modules.pop("pipec_plugin_mod", None)
+
+
+def names(site) -> dict[str, tuple[str, str]]:
+    return {ep.name: (dist, version) for ep, dist, version in op_index.load(GROUP)}
+
+
+def touch_later(path) -> None:
+    time.sleep(0.01)  # a distinct mtime even on coarse clocks
+    path.write_text(path.read_text())
+
+
+def test_a_plugin_is_indexed_loaded_and_compiled_like_a_built_in(site):
+    install_plugin(site, "1.0", {"plugin.hello": "pipec_plugin_mod:Hello"})
+    found = names(site)
+    assert found["plugin.hello"] == ("pipec-plugin", "1.0")
+    assert "core.value" in found  # the built-ins come from the same index
+    assert op_index.cache_file(GROUP).exists()
+    graph = compile_text("nodes:\n  h: {op: plugin.hello}\n", registry=Registry())
+    assert graph.nodes["h"].op_cls.__module__ == "pipec_plugin_mod"
+
+
+def test_the_index_is_reused_while_nothing_changed(site, monkeypatch):
+    install_plugin(site, "1.0", {"plugin.hello": "pipec_plugin_mod:Hello"})
+    names(site)
+    scans = []
+    monkeypatch.setattr(op_index, "scan", lambda group: scans.append(group) or pytest.fail("rescanned"))
+    assert "plugin.hello" in names(site) and scans == []
+
+
+def test_an_upgrade_or_edited_entry_points_rebuild_the_index(site):
+    install_plugin(site, "1.0", {"plugin.hello": "pipec_plugin_mod:Hello"})
+    assert names(site)["plugin.hello"] == ("pipec-plugin", "1.0")
+    time.sleep(0.01)
+    install_plugin(site, "2.0", {"plugin.hello": "pipec_plugin_mod:Hello", "plugin.hi": "pipec_plugin_mod:Hello"})
+    found = names(site)
+    assert found["plugin.hello"] == ("pipec-plugin", "2.0") and "plugin.hi" in found
+    # An editable install rewrites entry_points.txt in place, without a new folder.
+    ep_file = next(site.glob("pipec_plugin-*.dist-info")) / "entry_points.txt"
+    ep_file.write_text(f"[{GROUP}]\nplugin.only = pipec_plugin_mod:Hello\n")
+    touch_later(ep_file)
+    found = names(site)
+    assert "plugin.only" in found and "plugin.hello" not in found
+
+
+def test_an_unusable_cache_is_no_error(site, monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("PIPEC_CACHE_DIR", str(blocker / "sub"))
+    install_plugin(site, "1.0", {"plugin.hello": "pipec_plugin_mod:Hello"})
+    assert "plugin.hello" in names(site)
+    monkeypatch.setenv("PIPEC_CACHE_DIR", str(tmp_path / "corrupt"))
+    (tmp_path / "corrupt").mkdir()
+    op_index.cache_file(GROUP).write_text("{not json")
+    assert "plugin.hello" in names(site)
