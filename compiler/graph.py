@@ -54,10 +54,25 @@ class CompiledGraph:
     params: dict[str, Any]  # resolved pipeline params (display form)
     config: dict[str, Any]  # the whole resolved config (display form), as written to the store
     secrets: dict[str, str] = field(default_factory=dict)
+    request_inputs: dict[str, str] = field(default_factory=dict)  # declared inputs: name -> port type
 
     @property
     def name(self) -> str:
         return self.spec.pipeline or Path(self.file).stem
+
+    @property
+    def request_nodes(self) -> list[str]:
+        """The per-request part: the `inputs` node and everything downstream of it (topological order)."""
+        if not self.request_inputs:
+            return []
+        part = self.downstream_of(["inputs"])
+        return [n for n in self.order if n in part]
+
+    @property
+    def static_nodes(self) -> list[str]:
+        """The static part: nodes that depend on no request input (computed once, memoized)."""
+        part = set(self.request_nodes)
+        return [n for n in self.order if n not in part]
 
     def downstream_of(self, names: list[str]) -> set[str]:
         out: set[str] = set()

@@ -4,6 +4,8 @@
     description: ...
     params:                        # pipeline parameters, referenced as ${name}, overridable with --set
       chunk_size: 200
+    inputs:                        # what one request supplies; nodes take `${question}` (or inputs.question)
+      question: {type: Question}
     settings:                      # run settings (LLM gateway limits and budgets, concurrency)
       llm: {max_usd: 1.0}
     nodes:
@@ -11,7 +13,8 @@
         op: chunk.tokens
         inputs: {documents: load}  # `node` or `node.port`; a list for fan-in ports
         params: {size: "${chunk_size}"}
-    outputs:                       # named results printed by `pipe run --json`
+    outputs:                       # named results (`pipe run --json`, what a request returns); with inputs and
+                                   # no outputs: the sinks of the per-request part
       f1: evaluate.metrics
     tune: {...}                    # search space and objective for `pipe tune`
 """
@@ -64,10 +67,18 @@ class PipelineSpec(_Strict):
     tune: dict[str, Any] | None = None
 
 
+class InputSpec(_Strict):
+    """One value a request supplies (`pipe run --input`, `pipe serve`, `Graph.run(inputs=...)`)."""
+
+    type: str = Field(description="a port type: Question, Questions, Text, Number, JSON, Records")
+    description: str = ""
+
+
 def spec_to_data(spec: PipelineSpec) -> dict[str, Any]:
     """Plain data of a spec, leaving out what equals the defaults, in the file's natural key order."""
     data = spec.model_dump(exclude_defaults=True)
-    order = ["pipeline", "description", "params", "settings", "nodes", "outputs", "tune"]
+    order = ["pipeline", "description", "params", "inputs", "settings", "nodes", "outputs", "tune"]
+    inputs: dict[str, InputSpec] = Field(default_factory=dict)
     return {k: data[k] for k in order if k in data}
 
 

@@ -16,14 +16,18 @@ def add_arguments(parser):
     add_run_options(parser)
     parser.add_argument("--force", action="append", default=[], metavar="NODE",
                         help="re-run NODE and everything downstream of it even if cached; repeatable")
+    parser.add_argument("--input", dest="inputs", action="append", default=[], metavar="NAME=VALUE",
+                        help="a request input of the graph (its 'inputs:' section), e.g. question=\"who ...\"; "
+                             "JSON for lists and objects; repeatable")
     parser.add_argument("--json", action="store_true", help="print one JSON result on stdout")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
 
 
 def run(args) -> int:
     from ..errors import UsageError
-    from ..executor import Executor
+    from ..inputs import parse_cli_inputs
     from ..reporter import NullReporter, reporter_for
+    from ..request_executor import RequestExecutor
 
     graph = compile_graph(args)
     unknown = [n for n in args.force if n not in graph.nodes]
@@ -32,10 +36,12 @@ def run(args) -> int:
 
         hint = did_you_mean(unknown[0], graph.nodes)
         raise UsageError(f"--force: no node '{unknown[0]}'" + (f"; {hint}" if hint else ""))
+    request = parse_cli_inputs(args.inputs, graph.request_inputs)
     store = open_store(args)
     reporter = NullReporter() if args.quiet else reporter_for(sys.stderr)
-    executor = Executor(graph, store, use_cache=not args.no_cache, force=args.force, reporter=reporter,
-                        use_llm_cache=not args.no_llm_cache, settings=settings_from_args(graph, args))
+    executor = RequestExecutor(graph, store, inputs=request, use_cache=not args.no_cache, force=args.force,
+                               reporter=reporter, use_llm_cache=not args.no_llm_cache,
+                               settings=settings_from_args(graph, args))
     try:
         result = executor.run()
     except KeyboardInterrupt:
