@@ -19,10 +19,10 @@ from pydantic import ValidationError
 
 from .errors import CompileError, Diagnostic, Location, PipeError, did_you_mean
 from .graph import CompiledGraph, CompiledNode, InputRef
+from .inputs import INPUTS_NODE, add_inputs_node, as_node_ref, check_inputs_used, default_outputs
 from .interpolate import InterpolationError, Resolver, parse_override, redact, resolve_params
 from .op import Op, path_fields, resolve_param_path
 from .port_types import is_compatible
-from .inputs import INPUTS_NODE, add_inputs_node, as_node_ref, check_inputs_used, default_outputs
 from .registry import Registry, default_registry
 from .spec import NodeSpec, PipelineSpec
 from .yaml_source import YamlSource, load_yaml_file, parse_yaml_text
@@ -98,14 +98,17 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
         out.raise_if_any()
 
     nodes: dict[str, CompiledNode] = {}
+    declared = add_inputs_node(spec, nodes, out)
     for name, node_spec in spec.nodes.items():
         compiled = _compile_node(name, node_spec, resolver, base_dir, registry, out)
         if compiled is not None:
             nodes[name] = compiled
     _bind_inputs(spec, nodes, out)
     outputs = _check_outputs(spec, nodes, out)
+    check_inputs_used(spec, declared, out)
     dag = _build_dag(nodes, out)
     out.raise_if_any()
+    outputs = outputs or default_outputs(nodes, dag, declared)
 
     display_params = redact(resolver.params, resolver.secrets)
     config = copy.deepcopy(data)
@@ -116,6 +119,7 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
     graph = CompiledGraph(
         file=src.file, base_dir=base_dir, spec=spec, nodes=nodes, dag=dag, order=list(nx.topological_sort(dag)),
         outputs=outputs, params=display_params, config=config, secrets=dict(resolver.secrets),
+        request_inputs=declared,
     )
     if spec.tune is not None:
         _check_tune(graph, src, out)
@@ -129,17 +133,14 @@ def override_target(data: dict, path: list[str]) -> list[Any] | str:
     """Where a dotted override path points inside the raw config: `x` -> params.x when `x` is a pipeline
     parameter, `node.param[.sub]` -> nodes.node.params.param. Returns the full path, or an error text."""
     params = data.get("params") or {}
-    declared = add_inputs_node(spec, nodes, out)
     nodes = data.get("nodes") or {}
     head = path[0]
     if head in params or (head == "params" and len(path) > 1):
         return ["params"] + (path[1:] if head == "params" and head not in params else path)
     if head in nodes and len(path) > 1:
         return ["nodes", head, "params"] + path[1:]
-    check_inputs_used(spec, declared, out)
     choices = list(params) + [f"{n}.<param>" for n in nodes]
     hint = did_you_mean(head, list(params) + list(nodes))
-    outputs = outputs or default_outputs(nodes, dag, declared)
     return (f"'{'.'.join(path)}' is neither a pipeline parameter nor NODE.PARAM"
             + (f"; {hint}" if hint else f" (parameters: {', '.join(params) or 'none'}; nodes: {', '.join(nodes)})"
                if choices else ""))
@@ -149,7 +150,6 @@ def set_path(data: dict, full_path: list[Any], value: Any) -> None:
     target = data
     for part in full_path[:-1]:
         nxt = target.get(part)
-        request_inputs=declared,
         if not isinstance(nxt, dict):
             nxt = {}
             target[part] = nxt
@@ -275,6 +275,7 @@ def _compile_node(name: str, spec: NodeSpec, resolver: Resolver, base_dir: Path,
 
 def _parse_ref(text: Any, nodes: dict[str, CompiledNode], all_names: Iterable[str], path: tuple, owner: str,
                out: _Collector) -> InputRef | None:
+    text = as_node_ref(text)
     if not isinstance(text, str) or not text:
         out.add(f"an input reference must be 'node' or 'node.port', got {text!r}", path, owner)
         return None
@@ -304,9 +305,10 @@ def _parse_ref(text: Any, nodes: dict[str, CompiledNode], all_names: Iterable[st
 def _bind_inputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Collector) -> None:
     all_names = _ref_names(spec, nodes)
     for name, node in nodes.items():
+        if name not in spec.nodes:  # the synthetic `inputs` node takes no inputs
+            continue
         declared = node.op_cls.inputs
         given = spec.nodes[name].inputs
-    text = as_node_ref(text)
         for input_name, raw in given.items():
             path = ("nodes", name, "inputs", input_name)
             port = declared.get(input_name)
@@ -336,10 +338,12 @@ def _bind_inputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Colle
                 del node.inputs[input_name]
         for input_name, port in declared.items():
             if port.required and input_name not in given:
-        if name not in spec.nodes:  # the synthetic `inputs` node takes no inputs
-            continue
                 out.add(f"missing required input '{input_name}' ({port.type}) of op {node.op_name}",
                         ("nodes", name), name, f"add 'inputs: {{{input_name}: <node>.<port>}}'", key=True)
+
+
+def _ref_names(spec: PipelineSpec, nodes: dict[str, CompiledNode]) -> list[str]:
+    return list(spec.nodes) + ([INPUTS_NODE] if INPUTS_NODE in nodes and INPUTS_NODE not in spec.nodes else [])
 
 
 def _check_outputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Collector) -> dict[str, InputRef]:
@@ -366,19 +370,6 @@ def _build_dag(nodes: dict[str, CompiledNode], out: _Collector) -> nx.DiGraph:
     out.add(f"the graph has a cycle: {' -> '.join(names)}", ("nodes", first, "inputs"), first,
             "remove one of these inputs")
     return dag
-
-
-def _check_tune(graph: CompiledGraph, src: YamlSource, out: _Collector) -> None:
-    try:
-        from pipec.optimizers.space import check_tune_section
-    except ModuleNotFoundError:
-        return
-def _ref_names(spec: PipelineSpec, nodes: dict[str, CompiledNode]) -> list[str]:
-    return list(spec.nodes) + ([INPUTS_NODE] if INPUTS_NODE in nodes and INPUTS_NODE not in spec.nodes else [])
-
-
-    for message, path, fix in check_tune_section(graph):
-        out.add(message, ("tune",) + tuple(path), None, fix)
 
 
 def op_summary(op_cls: type[Op]) -> dict[str, Any]:

@@ -57,16 +57,6 @@ class NodeSpec(_Strict):
     cache: bool = True
 
 
-class PipelineSpec(_Strict):
-    pipeline: str = ""
-    description: str = ""
-    params: dict[str, Any] = Field(default_factory=dict)
-    settings: Settings = Field(default_factory=Settings)
-    nodes: dict[str, NodeSpec]
-    outputs: dict[str, str] = Field(default_factory=dict)
-    tune: dict[str, Any] | None = None
-
-
 class InputSpec(_Strict):
     """One value a request supplies (`pipe run --input`, `pipe serve`, `Graph.run(inputs=...)`)."""
 
@@ -74,11 +64,21 @@ class InputSpec(_Strict):
     description: str = ""
 
 
+class PipelineSpec(_Strict):
+    pipeline: str = ""
+    description: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, InputSpec] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=Settings)
+    nodes: dict[str, NodeSpec]
+    outputs: dict[str, str] = Field(default_factory=dict)
+    tune: dict[str, Any] | None = None
+
+
 def spec_to_data(spec: PipelineSpec) -> dict[str, Any]:
     """Plain data of a spec, leaving out what equals the defaults, in the file's natural key order."""
     data = spec.model_dump(exclude_defaults=True)
     order = ["pipeline", "description", "params", "inputs", "settings", "nodes", "outputs", "tune"]
-    inputs: dict[str, InputSpec] = Field(default_factory=dict)
     return {k: data[k] for k in order if k in data}
 
 
