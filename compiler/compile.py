@@ -372,6 +372,15 @@ def _build_dag(nodes: dict[str, CompiledNode], out: _Collector) -> nx.DiGraph:
     return dag
 
 
+def _check_tune(graph: CompiledGraph, src: YamlSource, out: _Collector) -> None:
+    try:
+        from pipec.optimizers.space import check_tune_section
+    except ModuleNotFoundError:
+        return
+    for message, path, fix in check_tune_section(graph):
+        out.add(message, ("tune",) + tuple(path), None, fix)
+
+
 def op_summary(op_cls: type[Op]) -> dict[str, Any]:
     """Everything `pipe ops` shows about an op, generated from its definition."""
     params = []
