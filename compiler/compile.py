@@ -3,12 +3,15 @@
 Checks, in order, collecting diagnostics rather than stopping at the first: YAML syntax and duplicate keys;
 the file's structure; `--set` overrides; `${...}` references; unknown ops (did-you-mean); each node's
 parameters against its op's pydantic model; input references (node, port, type, required, fan-in); outputs;
-cycles; and the `tune` section when present.
+and cycles. The `tune` section is checked after compiling, by `pipe validate` and `pipe tune`
+(compiler/commands/common.py `check_tune`): the compiler never imports the optimizers.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import gc
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,7 +22,6 @@ from pydantic import ValidationError
 
 from .errors import CompileError, Diagnostic, Location, PipeError, did_you_mean
 from .graph import CompiledGraph, CompiledNode, InputRef
-from .inputs import INPUTS_NODE, add_inputs_node, as_node_ref, check_inputs_used, default_outputs
 from .interpolate import InterpolationError, Resolver, parse_override, redact, resolve_params
 from .op import Op, path_fields, resolve_param_path
 from .port_types import is_compatible
@@ -68,17 +70,39 @@ class _Collector:
             raise CompileError(self.items)
 
 
+def _collector_paused(fn):
+    """Run `fn` with the cyclic garbage collector paused. Compiling allocates many long-lived objects (location
+    maps, parameter models, the DAG) and few cycles; with the collector on, each full collection walks the whole
+    growing heap, which made compile time per node grow with the graph's size (bench/executor). Reference
+    counting still frees everything acyclic; the collector resumes (and runs as usual) right after."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@_collector_paused
 def compile_file(path: str | Path, overrides: Iterable[Override] = (), registry: Registry | None = None,
                  env: dict[str, str] | None = None) -> CompiledGraph:
     src = load_yaml_file(path)
     return compile_source(src, Path(path).resolve().parent, overrides, registry, env)
 
 
+@_collector_paused
 def compile_text(text: str, file: str = "<text>", base_dir: str | Path = ".", overrides: Iterable[Override] = (),
                  registry: Registry | None = None, env: dict[str, str] | None = None) -> CompiledGraph:
     return compile_source(parse_yaml_text(text, file), Path(base_dir).resolve(), overrides, registry, env)
 
 
+@_collector_paused
 def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override] = (),
                    registry: Registry | None = None, env: dict[str, str] | None = None) -> CompiledGraph:
     registry = registry or default_registry()
@@ -98,32 +122,24 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
         out.raise_if_any()
 
     nodes: dict[str, CompiledNode] = {}
-    declared = add_inputs_node(spec, nodes, out)
     for name, node_spec in spec.nodes.items():
         compiled = _compile_node(name, node_spec, resolver, base_dir, registry, out)
         if compiled is not None:
             nodes[name] = compiled
     _bind_inputs(spec, nodes, out)
     outputs = _check_outputs(spec, nodes, out)
-    check_inputs_used(spec, declared, out)
     dag = _build_dag(nodes, out)
     out.raise_if_any()
-    outputs = outputs or default_outputs(nodes, dag, declared)
 
     display_params = redact(resolver.params, resolver.secrets)
     config = copy.deepcopy(data)
     config["params"] = display_params
     for name, node in nodes.items():
-        if name in config["nodes"]:
-            config["nodes"][name]["params"] = node.display_params
+        config["nodes"][name]["params"] = node.display_params
     graph = CompiledGraph(
         file=src.file, base_dir=base_dir, spec=spec, nodes=nodes, dag=dag, order=list(nx.topological_sort(dag)),
         outputs=outputs, params=display_params, config=config, secrets=dict(resolver.secrets),
-        request_inputs=declared,
     )
-    if spec.tune is not None:
-        _check_tune(graph, src, out)
-        out.raise_if_any()
     return graph
 
 
@@ -275,12 +291,11 @@ def _compile_node(name: str, spec: NodeSpec, resolver: Resolver, base_dir: Path,
 
 def _parse_ref(text: Any, nodes: dict[str, CompiledNode], all_names: Iterable[str], path: tuple, owner: str,
                out: _Collector) -> InputRef | None:
-    text = as_node_ref(text)
     if not isinstance(text, str) or not text:
         out.add(f"an input reference must be 'node' or 'node.port', got {text!r}", path, owner)
         return None
     node_name, _, port = text.partition(".")
-    if node_name not in all_names:
+    if node_name not in nodes and node_name not in all_names:  # `nodes` first: O(1), not a list scan
         hint = did_you_mean(node_name, [n for n in all_names if n != owner]) or "it must name another node"
         out.add(f"input refers to unknown node '{node_name}'", path, owner, hint)
         return None
@@ -303,10 +318,8 @@ def _parse_ref(text: Any, nodes: dict[str, CompiledNode], all_names: Iterable[st
 
 
 def _bind_inputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Collector) -> None:
-    all_names = _ref_names(spec, nodes)
+    all_names = list(spec.nodes)
     for name, node in nodes.items():
-        if name not in spec.nodes:  # the synthetic `inputs` node takes no inputs
-            continue
         declared = node.op_cls.inputs
         given = spec.nodes[name].inputs
         for input_name, raw in given.items():
@@ -342,14 +355,10 @@ def _bind_inputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Colle
                         ("nodes", name), name, f"add 'inputs: {{{input_name}: <node>.<port>}}'", key=True)
 
 
-def _ref_names(spec: PipelineSpec, nodes: dict[str, CompiledNode]) -> list[str]:
-    return list(spec.nodes) + ([INPUTS_NODE] if INPUTS_NODE in nodes and INPUTS_NODE not in spec.nodes else [])
-
-
 def _check_outputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Collector) -> dict[str, InputRef]:
     outputs = {}
     for key, raw in (spec.outputs or {}).items():
-        ref = _parse_ref(raw, nodes, _ref_names(spec, nodes), ("outputs", key), None, out)
+        ref = _parse_ref(raw, nodes, list(spec.nodes), ("outputs", key), None, out)
         if ref is not None:
             outputs[key] = ref
     return outputs
@@ -370,15 +379,6 @@ def _build_dag(nodes: dict[str, CompiledNode], out: _Collector) -> nx.DiGraph:
     out.add(f"the graph has a cycle: {' -> '.join(names)}", ("nodes", first, "inputs"), first,
             "remove one of these inputs")
     return dag
-
-
-def _check_tune(graph: CompiledGraph, src: YamlSource, out: _Collector) -> None:
-    try:
-        from pipec.optimizers.space import check_tune_section
-    except ModuleNotFoundError:
-        return
-    for message, path, fix in check_tune_section(graph):
-        out.add(message, ("tune",) + tuple(path), None, fix)
 
 
 def op_summary(op_cls: type[Op]) -> dict[str, Any]:
