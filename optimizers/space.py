@@ -83,6 +83,9 @@ class TuneSpec(_Strict):
     grid_points: int = Field(5, ge=2, description="points of a float range (or a wide int range) in a grid")
     halving: HalvingSpec | None = None
     llm: LLMProposerSpec | None = None
+    # options of strategy: optuna / bandit, checked by each strategy's own Options model (strategies/)
+    optuna: dict[str, Any] | None = None
+    bandit: dict[str, Any] | None = None
 
     @property
     def main(self) -> ObjectiveSpec:
@@ -337,6 +340,8 @@ def check_tune_section(graph: Any) -> list[Problem]:
     if spec.strategy not in STRATEGIES:
         problems.append((f"unknown strategy '{spec.strategy}'", ("strategy",),
                          did_you_mean(spec.strategy, STRATEGIES) or f"strategies: {', '.join(STRATEGIES)}"))
+    else:
+        problems += [(m, ("strategy",), None) for m in STRATEGIES[spec.strategy].check(spec)]
     if space is None:
         return problems
     if isinstance(spec.order, list):

@@ -275,7 +275,7 @@ class LoadFolder(Op):
         ctx.log(report.summary())
         if not docs:
             raise DataError(p.path, f"no documents: {report.summary()} (suffixes {', '.join(p.suffixes)})")
-        return {"documents": subset(docs, p.limit, p.sample, p.seed)}
+        return {"documents": subset(docs, p.limit, p.sample, p.seed, p.offset)}
 
 
 class LoadJsonl(Op):
@@ -294,7 +294,7 @@ class LoadJsonl(Op):
     def run(self, ctx, **_):
         p = self.params
         docs = read_jsonl_documents(ctx.resolve_path(p.path), p.text_field, p.id_field, p.title_field)
-        return {"documents": subset(docs, p.limit, p.sample, p.seed)}
+        return {"documents": subset(docs, p.limit, p.sample, p.seed, p.offset)}
 
 
 class LoadDataset(Op):
@@ -324,7 +324,7 @@ class LoadDataset(Op):
         docs, questions = read_dataset(path, p.format, p.include_unanswerable)
         if not questions:
             raise DataError(p.path, "no questions found")
-        return {"documents": docs, "questions": subset(questions, p.limit, p.sample, p.seed)}
+        return {"documents": docs, "questions": subset(questions, p.limit, p.sample, p.seed, p.offset)}
 
 
 class LoadQuestions(LoadDataset):

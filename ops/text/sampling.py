@@ -17,13 +17,18 @@ class SubsetParams(OpParams):
     limit: int | None = Field(None, ge=1, description="keep only the first N records (after sampling)")
     sample: int | None = Field(None, ge=1, description="a seeded random subset of N records (order kept)")
     seed: int = Field(0, description="seed of `sample`")
+    offset: int = Field(0, ge=0, description="skip the first N records (after sampling, before limit): with "
+                                             "`limit`, one minibatch (strategy: bandit)")
 
 
-def subset(items: list[T], limit: int | None = None, sample: int | None = None, seed: int = 0) -> list[T]:
-    """`sample` first (a stable random subset in original order), then `limit`."""
+def subset(items: list[T], limit: int | None = None, sample: int | None = None, seed: int = 0,
+           offset: int = 0) -> list[T]:
+    """`sample` first (a stable random subset in original order), then `offset`, then `limit`."""
     if sample is not None and sample < len(items):
         keep = sorted(random.Random(seed).sample(range(len(items)), sample))
         items = [items[i] for i in keep]
+    if offset:
+        items = items[offset:]
     if limit is not None:
         items = items[:limit]
     return items

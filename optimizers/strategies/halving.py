@@ -41,6 +41,7 @@ def bracket_plan(rungs: int, eta: int, schedule: str) -> list[tuple[int, int]]:
 class Halving(Strategy):
     name = "halving"
     uses_budget = True
+    conformance = {"halving": {"param": "questions", "min": 1, "max": 9, "eta": 3}}
 
     def __init__(self, space, ctx):
         super().__init__(space, ctx)

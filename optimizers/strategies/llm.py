@@ -22,6 +22,7 @@ PROMPT_SHOWN = 1500
 
 class LLMSearch(Strategy):
     name = "llm"
+    conformance = {"llm": {"model": "fake/proposer"}}
 
     def __init__(self, space, ctx):
         super().__init__(space, ctx)
