@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Strict(BaseModel):
@@ -42,6 +42,16 @@ class LLMSettings(_Strict):
     retries: int = Field(3, ge=0, description="retries on rate limit, timeout, connection and 5xx errors")
     backoff_s: float = Field(1.0, ge=0, description="first retry delay; doubles per retry (with jitter)")
     cache: bool = Field(True, description="cache responses by request hash")
+    max_item_errors: int | float | str = Field(
+        0.1, description="item errors a node tolerates before it fails: a count (3), a fraction of its items "
+                         "(0.1) or a percentage ('10%'); default 10%")
+
+    @field_validator("max_item_errors")
+    @classmethod
+    def _check_max_item_errors(cls, value: int | float | str) -> int | float:
+        from .llm.limits import parse_item_error_limit
+
+        return parse_item_error_limit(value)
 
 
 class Settings(_Strict):

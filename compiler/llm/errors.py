@@ -1,9 +1,12 @@
 """Errors of the LLM gateway. Each reaches the user as one clear line (no traceback).
 
-- `LLMError` (a `PipeError`) stops the node: missing API key, no server, unknown model, authentication,
-  timeout or rate limit after all retries, a provider's server error.
-- `LLMItemError` is about one request only (context window exceeded, content policy, bad request): ops
-  catch it and record a per-item error, then go on with the other items.
+- `LLMError` (a `PipeError`) stops the node: a missing API key, an unknown provider, a refused key (401/403),
+  too many item errors (`settings.llm.max_item_errors`).
+- `LLMItemError` is about one request only, after the retries where they apply: a rate limit, timeout, dropped
+  connection or server error that persisted, an empty, malformed or schema-invalid reply, a refused request
+  (400, 404, context window, content policy). The gateway records it on the node (`RunContext.item_failed`);
+  ops catch it, keep an error for that item and go on with the others. A node with item errors succeeds, but
+  its result is never memoized: the next run re-sends the failed items only (the others hit the cache).
 - Budgets raise `pipec.compiler.errors.BudgetExceeded`, which the executor turns into a clean stop.
 """
 
@@ -12,7 +15,8 @@ from __future__ import annotations
 from ..errors import BudgetExceeded, PipeError
 
 __all__ = ["BudgetExceeded", "LLMError", "LLMItemError", "MissingAPIKey", "LLMConnectionError", "UnknownModel",
-           "LLMAuthError", "LLMTimeout", "LLMRateLimited", "LLMServerError", "TemplateError"]
+           "LLMAuthError", "LLMTimeout", "LLMRateLimited", "LLMServerError", "LLMBadReply", "TooManyItemErrors",
+           "TemplateError"]
 
 
 class LLMError(PipeError):
@@ -27,7 +31,7 @@ class MissingAPIKey(LLMError):
     pass
 
 
-class LLMConnectionError(LLMError):
+class LLMConnectionError(LLMItemError):
     pass
 
 
@@ -39,16 +43,24 @@ class LLMAuthError(LLMError):
     pass
 
 
-class LLMTimeout(LLMError):
+class LLMTimeout(LLMItemError):
     pass
 
 
-class LLMRateLimited(LLMError):
+class LLMRateLimited(LLMItemError):
     pass
 
 
-class LLMServerError(LLMError):
+class LLMServerError(LLMItemError):
     pass
+
+
+class LLMBadReply(LLMItemError):
+    """An empty, malformed or schema-invalid reply that re-asking within the retry budget did not fix."""
+
+
+class TooManyItemErrors(LLMError):
+    """More items failed than `settings.llm.max_item_errors` allows: the node fails."""
 
 
 class TemplateError(PipeError):

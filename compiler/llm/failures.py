@@ -1,8 +1,10 @@
 """Turning provider exceptions into one-line gateway errors, deciding what to retry, and backing off.
 
-Retried (exponential backoff with jitter): rate limits, timeouts, connection errors and 5xx server errors.
-Everything else fails at once: authentication, unknown model, missing key (stop the node), or a refused
-request (context too long, content policy, bad request: a per-item `LLMItemError`).
+Retried (exponential backoff with jitter): rate limits, timeouts, dropped connections, 5xx server errors and
+malformed replies (an HTML page, broken JSON, a reply without choices). After the retries each of those is a
+per-item `LLMItemError`. Not retried, because they cannot succeed: 400 (bad request, context too long,
+content policy) and 404 (per-item errors), 401/403 (`LLMAuthError`: stops the node, every item would fail),
+a missing key or an unknown provider (stop the node).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 
 from .errors import (
     LLMAuthError,
+    LLMBadReply,
     LLMConnectionError,
     LLMError,
     LLMItemError,
@@ -27,12 +30,19 @@ from .errors import (
 BACKOFF_CAP_S = 30.0
 
 _RETRYABLE = ("RateLimitError", "Timeout", "APIConnectionError", "InternalServerError", "ServiceUnavailableError",
-              "BadGatewayError", "APITimeoutError", "TimeoutError")
+              "BadGatewayError", "APITimeoutError", "TimeoutError", "MalformedReply", "JSONDecodeError",
+              "APIResponseValidationError")
+_NOT_RETRYABLE = ("ContextWindowExceededError", "ContentPolicyViolationError", "BadRequestError",
+                  "AuthenticationError", "PermissionDeniedError", "NotFoundError", "UnprocessableEntityError")
 # Some providers report a refused connection as a server error: recognise it by its message.
 _CONNECT = re.compile(r"Cannot connect to host|Connection refused|Connect call failed|Name or service not known|"
                       r"nodename nor servname", re.IGNORECASE)
 _ITEM = ("ContextWindowExceededError", "ContentPolicyViolationError", "BadRequestError",
          "UnprocessableEntityError", "JSONSchemaValidationError", "UnsupportedParamsError")
+
+
+class MalformedReply(Exception):
+    """A reply that arrived but is not a reply (no choices, no vectors): retried, then an `LLMBadReply`."""
 
 
 def _names(exc: BaseException) -> set[str]:
@@ -41,9 +51,13 @@ def _names(exc: BaseException) -> set[str]:
 
 def is_retryable(exc: BaseException) -> bool:
     names = _names(exc)
-    if "ContextWindowExceededError" in names or "ContentPolicyViolationError" in names:
+    if any(n in names for n in _NOT_RETRYABLE):
         return False
-    return isinstance(exc, asyncio.TimeoutError) or any(n in names for n in _RETRYABLE)
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and status in (400, 401, 403, 404, 422):
+        return False
+    return isinstance(exc, asyncio.TimeoutError) or any(n in names for n in _RETRYABLE) \
+        or (isinstance(status, int) and (status == 429 or status >= 500))
 
 
 def backoff_delay(attempt: int, base_s: float) -> float:
@@ -67,6 +81,8 @@ def to_gateway_error(exc: BaseException, model: str, attempts: int, timeout: flo
     names = _names(exc)
     msg = short_message(exc)
     tries = f" ({attempts} attempt{'s' if attempts != 1 else ''})"
+    if isinstance(exc, MalformedReply) or "JSONDecodeError" in names or "APIResponseValidationError" in names:
+        return LLMBadReply(f"model {model} sent a malformed reply{tries}: {msg}")
     if isinstance(exc, asyncio.TimeoutError) or "Timeout" in names or "APITimeoutError" in names:
         return LLMTimeout(f"model {model} did not answer within {timeout:g}s{tries}; raise --llm-timeout or "
                           "settings.llm.timeout")
@@ -77,9 +93,12 @@ def to_gateway_error(exc: BaseException, model: str, attempts: int, timeout: flo
         where = f" at {api_base}" if api_base else ""
         return LLMConnectionError(f"cannot reach the server for model {model}{where}{tries}: {msg} "
                                   "(is the server running and the address right?)")
-    if "AuthenticationError" in names or "PermissionDeniedError" in names:
+    status = getattr(exc, "status_code", None)
+    if "AuthenticationError" in names or "PermissionDeniedError" in names or status in (401, 403):
         return LLMAuthError(f"authentication failed for model {model}: {msg} (check the API key)")
-    if "NotFoundError" in names or "LiteLLMUnknownProvider" in names or "provider not provided" in msg.lower() \
+    if status == 404 or "NotFoundError" in names:  # this request's route or model: not retried, one item
+        return LLMItemError(f"model {model} was not found by the server (404): {msg}")
+    if "LiteLLMUnknownProvider" in names or "provider not provided" in msg.lower() \
             or "llm provider not provided" in str(exc).lower():
         return UnknownModel(f"unknown model '{model}': {msg} (model strings look like provider/name, "
                             "e.g. openai/gpt-4o-mini, ollama/llama3.1, fake/test, local/smollm2)")

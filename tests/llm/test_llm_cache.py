@@ -109,7 +109,8 @@ def test_runs_in_one_process_share_in_flight_requests_and_limits(make_gateway):
     assert a.gateway.calls_made + b.gateway.calls_made == 1
 
 
-def test_a_waiter_sends_the_request_itself_when_the_sender_is_cancelled(make_gateway):
+def test_a_request_already_sent_finishes_when_its_caller_is_cancelled(make_gateway, store):
+    """Its reply is paid for: a waiter gets it and it is cached, although the caller that sent it is gone."""
     a, b = make_gateway(run_id="r1").bind(node="n"), make_gateway(run_id="r2").bind(node="n")
 
     async def main():
@@ -120,7 +121,29 @@ def test_a_waiter_sends_the_request_itself_when_the_sender_is_cancelled(make_gat
         first.cancel()
         return await second
 
+    with fake_script(["sent once"], latency=0.2) as script:
+        reply = asyncio.run(main())
+    assert reply.text == "sent once" and reply.cache_hit  # the waiter shared the sender's request
+    assert len(script.calls) == 1
+    assert store.query("SELECT COUNT(*) AS n FROM llm_cache")[0]["n"] == 1
+
+
+def test_a_waiter_sends_the_request_itself_when_the_sender_is_cancelled_before_sending(make_gateway):
+    a, b = make_gateway(run_id="r1", per_model_concurrency={"fake/x": 1}).bind(node="n"), \
+        make_gateway(run_id="r2", per_model_concurrency={"fake/x": 1}).bind(node="n")
+
+    async def main():
+        blocker = asyncio.ensure_future(a.complete("fake/x", "other"))  # holds the only slot
+        await asyncio.sleep(0.05)
+        first = asyncio.ensure_future(a.complete("fake/x", "same"))  # waits for the slot
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(b.complete("fake/x", "same"))  # waits for `first`
+        await asyncio.sleep(0.05)
+        first.cancel()
+        await blocker
+        return await second
+
     with fake_script(["sent by the waiter"], latency=0.2) as script:
         reply = asyncio.run(main())
     assert reply.text == "sent by the waiter" and not reply.cache_hit
-    assert len(script.calls) == 1  # the cancelled request never got its reply
+    assert len(script.calls) == 2  # `other`, then `same` once, by the waiter

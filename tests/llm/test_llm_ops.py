@@ -32,23 +32,40 @@ GENERATE = """\
 """
 
 
+OUTPUTS = "outputs:\n  texts: gen.texts\n  answers: gen.answers\n"
+
+
 def test_generate_texts_metrics_items_and_log(tmp_path, store):
+    settings = "settings:\n  llm: {max_item_errors: 1}\n"
     with fake_script({"France": "Paris", "Peru": "Lima"}, failures=[{"error": "context_window", "match": "Chad"}]):
-        result = run_graph(graph(tmp_path, GENERATE), store)
+        result = run_graph(graph(tmp_path, GENERATE, settings, OUTPUTS), store)
     assert result.status == "succeeded"
-    texts = result.nodes and run_outputs(store, result, "gen")["texts"]
+    texts = result.outputs["texts"]
     assert [t["text"] for t in texts] == ["Paris", "Lima", None]
     assert "refused the request" in texts[2]["error"] and [t["id"] for t in texts] == ["q1", "q2", "q3"]
-    answers = run_outputs(store, result, "gen")["answers"]
+    answers = result.outputs["answers"]
     assert [(a.qid, a.text, a.error is None) for a in answers] == [("q1", "Paris", True), ("q2", "Lima", True),
                                                                   ("q3", "", False)]
     assert result.metrics["gen"]["errors"] == 1 and result.metrics["gen"]["llm_calls"] == 2  # answered ones
     assert result.llm_calls == 3  # the run's total counts every request sent, the refused one too
-    items = store.items(result.nodes["gen"].key)
-    assert items[0]["prompt"] == "[system] Be brief.\n\n[user] Q0: capital of France?"
-    assert items[0]["text"] == "Paris" and items[2]["error"]
+    assert list(result.nodes["gen"].item_errors) == ["q3"]
+    assert not store.cached_keys([result.nodes["gen"].key])  # an item error is never a memoized answer
     rows = store.query("SELECT node, item FROM llm_calls WHERE run_id=? ORDER BY item", (result.run_id,))
     assert rows == [{"node": "gen", "item": "q1"}, {"node": "gen", "item": "q2"}, {"node": "gen", "item": "q3"}]
+    with fake_script({"France": "Paris", "Peru": "Lima", "Chad": "N'Djamena"}) as healed:
+        again = run_graph(graph(tmp_path, GENERATE, settings, OUTPUTS), store)
+    assert [t["text"] for t in again.outputs["texts"]] == ["Paris", "Lima", "N'Djamena"]
+    assert len(healed.calls) == 1 and again.llm_calls == 1  # only the failed item is sent again
+    items = store.items(again.nodes["gen"].key)
+    assert items[0]["prompt"] == "[system] Be brief.\n\n[user] Q0: capital of France?"
+    assert items[0]["text"] == "Paris" and items[2]["text"] == "N'Djamena"
+
+
+def test_item_errors_over_the_limit_fail_the_node(tmp_path, store):
+    with fake_script({"France": "Paris", "Peru": "Lima"}, failures=[{"error": "context_window", "match": "Chad"}]):
+        result = run_graph(graph(tmp_path, GENERATE), store)  # default 10%: 1 of 3 is too many
+    assert result.status == "failed" and result.nodes["gen"].status == "failed"
+    assert "1 of 3 items failed, more than settings.llm.max_item_errors (10%) allows" in result.nodes["gen"].error
 
 
 def run_outputs(store, result, node):
@@ -99,14 +116,17 @@ def test_extract_validates_and_keeps_going_after_a_bad_item(tmp_path, store):
     replies = {"France": '{"city": "Paris", "population": 2100000}',
                "Peru": "```json\n{'city': 'Lima', 'population': 10000000, 'tags': ['coast']}\n```",
                "Chad": "no idea"}
+    settings = "settings:\n  llm: {max_item_errors: 1, retries: 1}\n"
     with fake_script(replies):
-        result = run_graph(graph(tmp_path, EXTRACT), store)
-    records = run_outputs(store, result, "ext")["records"]
+        result = run_graph(graph(tmp_path, EXTRACT, settings, "outputs:\n  records: ext.records\n"), store)
+    records = result.outputs["records"]
     assert records[0] == {"id": "q1", "city": "Paris", "population": 2100000, "tags": None, "error": None}
     assert records[1]["tags"] == ["coast"] and records[1]["error"] is None
-    assert records[2]["city"] is None and "no valid reply" in records[2]["error"]
+    assert records[2]["city"] is None and "no valid reply in 2 attempts" in records[2]["error"]
     m = result.metrics["ext"]
-    assert (m["errors"], m["parse_errors"], m["llm_calls"]) == (1, 1, 4)  # the bad item was re-asked once
+    assert (m["errors"], m["parse_errors"]) == (1, 1)
+    assert result.llm_calls == 4  # the bad item was re-asked once (retries: 1)
+    assert list(result.nodes["ext"].item_errors) == ["q3"]
 
 
 def test_extract_rejects_a_bad_field_spec_at_compile_time(tmp_path):
