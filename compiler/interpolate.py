@@ -5,6 +5,7 @@
 - `${env:NAME}` reads the environment. Its value is a secret: it is tracked so the store and logs can redact
   it, and the *display* form of a config keeps the `${env:NAME}` placeholder instead of the value.
 - `$${...}` is a literal `${...}`.
+- A reference inside a reference (`${${x}}`) and an unterminated one (`${x`) are errors, never text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 import yaml
 
 _REF = re.compile(r"\$(\$?)\{([^{}]*)\}")
+_NESTED = re.compile(r"(?<!\$)\$\{[^{}]*\$\{")
+_UNTERMINATED = re.compile(r"(?<!\$)\$\{[^{}]*$")
 
 
 class InterpolationError(Exception):
@@ -67,6 +70,7 @@ class Resolver:
         return self.params[ref]
 
     def _resolve_str(self, text: str, reveal: bool) -> Any:
+        check_reference_syntax(text)
         whole = _REF.fullmatch(text)
         if whole and not whole.group(1):
             return self._lookup(whole.group(2), reveal)
@@ -78,6 +82,30 @@ class Resolver:
             return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
         return _REF.sub(substitute, text)
+
+
+def check_reference_syntax(text: str) -> None:
+    """Refuse `${${x}}` and `${x` (they would otherwise pass through as text, silently)."""
+    if "${" not in text:
+        return
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    if _NESTED.search(text):
+        raise InterpolationError(f"nested reference in '{shown}': a reference cannot contain another one",
+                                 "a reference names one parameter, '${name}'; write '$${' for a literal '${'")
+    if _UNTERMINATED.search(text):
+        raise InterpolationError(f"unterminated reference in '{shown}': no closing '}}'",
+                                 "close it: '${name}'; or write '$${' for a literal '${'")
+
+
+def _check_all(value: Any) -> None:
+    if isinstance(value, str):
+        check_reference_syntax(value)
+    elif isinstance(value, list):
+        for v in value:
+            _check_all(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _check_all(v)
 
 
 def has_references(value: Any) -> bool:
@@ -96,7 +124,12 @@ def resolve_params(raw: dict[str, Any], env: dict[str, str] | None = None) -> tu
     Returns the resolver (with resolved params) and a list of (param name, InterpolationError)."""
     resolver = Resolver(params=dict(raw), env=dict(os.environ) if env is None else env)
     errors: list[tuple] = []
-    pending = {k for k, v in raw.items() if has_references(v)}
+    for name, value in raw.items():
+        try:
+            _check_all(value)
+        except InterpolationError as exc:
+            errors.append((name, exc))
+    pending = {k for k, v in raw.items() if has_references(v)} - {name for name, _ in errors}
     # Repeatedly resolve params whose references are all resolved; what is left refers in a cycle.
     while pending:
         progressed = False
