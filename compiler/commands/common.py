@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import UsageError
+from .ranges import CONCURRENCY, COUNT, SECONDS, USD
 
 
 def add_graph_options(parser: argparse.ArgumentParser) -> None:
@@ -24,10 +25,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     add_store_option(parser)
     parser.add_argument("--no-cache", action="store_true", help="run every node, ignoring memoized results")
     parser.add_argument("--no-llm-cache", action="store_true", help="send every LLM request, ignoring the cache")
-    parser.add_argument("--max-usd", type=float, metavar="X", help="LLM budget in USD; the run stops cleanly")
-    parser.add_argument("--max-calls", type=int, metavar="N", help="budget of uncached LLM calls")
-    parser.add_argument("--llm-concurrency", type=int, metavar="N", help="concurrent LLM calls (all models)")
-    parser.add_argument("--llm-timeout", type=float, metavar="S", help="seconds per LLM request")
+    parser.add_argument("--max-usd", type=USD, metavar="X", help="LLM budget in USD; the run stops cleanly")
+    parser.add_argument("--max-calls", type=COUNT, metavar="N", help="budget of uncached LLM calls")
+    parser.add_argument("--llm-concurrency", type=CONCURRENCY, metavar="N", help="concurrent LLM calls (all models)")
+    parser.add_argument("--llm-timeout", type=SECONDS, metavar="S", help="seconds per LLM request")
     parser.add_argument("--llm-model-concurrency", action="append", default=[], metavar="MODEL=N",
                         help="concurrent LLM calls for a model, glob (openai/*) or provider prefix (ollama/); "
                              "repeatable")
