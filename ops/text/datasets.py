@@ -126,7 +126,7 @@ def read_hotpotqa(path: Path) -> Parsed:
 # --- MuSiQue --------------------------------------------------------------------------------------------------
 
 def read_musique(path: Path) -> Parsed:
-    data = read_json(path)
+    data = [rec for _, rec in iter_jsonl(path)] if path.name.endswith((".jsonl", ".jsonl.gz")) else read_json(path)
     records = data if isinstance(data, list) else None
     if records is None:
         raise DataError(path, "expected a list of MuSiQue questions")

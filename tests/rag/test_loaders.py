@@ -108,6 +108,10 @@ def test_musique(tmp_path):
     docs, qs = read_dataset(tmp_path)
     assert len(docs) == 2 and qs[0].answers == ["Hall", "G. Hall"] and qs[0].gold_titles == ["T1"]
     assert qs[0].gold_ids == [docs[0].id] and qs[0].meta["hops"] == 2
+    (tmp_path / "musique_x.json").unlink()
+    (tmp_path / "musique_ans_dev.jsonl").write_text(json.dumps(rec) + "\n")  # the official layout
+    docs2, qs2 = read_dataset(tmp_path)
+    assert [d.id for d in docs2] == [d.id for d in docs] and qs2[0].answers == qs[0].answers
 
 
 def test_squad_skips_unanswerable_by_default(tmp_path):
