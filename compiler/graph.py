@@ -1,4 +1,8 @@
-"""The compiled form of a pipeline: validated nodes with bound inputs, in a networkx DAG."""
+"""The compiled form of a pipeline: validated nodes with bound inputs, in a DAG.
+
+The compiler and the executor use the light `Dag` of dag.py (`graph.deps`, `predecessors`, `successors`,
+`downstream_of`); `graph.dag` is the same graph as a networkx DiGraph, built (and networkx imported) on first use
+only, so that `pipe validate` and `pipe run` do not pay for importing networkx."""
 
 from __future__ import annotations
 
@@ -6,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
+from .dag import Dag
 from .errors import Location
 from .op import Op, OpParams
 from .spec import PipelineSpec
@@ -48,7 +51,7 @@ class CompiledGraph:
     base_dir: Path
     spec: PipelineSpec
     nodes: dict[str, CompiledNode]
-    dag: nx.DiGraph
+    dag: Any  # a Dag or a networkx DiGraph; reading `graph.dag` gives a networkx DiGraph (see below)
     order: list[str]  # a topological order
     outputs: dict[str, InputRef]
     params: dict[str, Any]  # resolved pipeline params (display form)
@@ -74,9 +77,49 @@ class CompiledGraph:
         part = set(self.request_nodes)
         return [n for n in self.order if n not in part]
 
+    @property
+    def deps(self) -> Dag:
+        """The dependency graph without networkx: node -> the nodes whose outputs it reads."""
+        deps = self.__dict__.get("_deps")
+        if deps is None:
+            given = self.__dict__.get("_dag")
+            if isinstance(given, Dag):
+                deps = given
+            else:
+                deps = Dag(self.nodes)
+                for name, node in self.nodes.items():
+                    for ref in node.upstream():
+                        if ref.node in self.nodes:
+                            deps.add_edge(ref.node, name)
+            self.__dict__["_deps"] = deps
+        return deps
+
+    def predecessors(self, name: str) -> list[str]:
+        return list(self.deps.predecessors(name))
+
+    def successors(self, name: str) -> list[str]:
+        return list(self.deps.successors(name))
+
     def downstream_of(self, names: list[str]) -> set[str]:
         out: set[str] = set()
         for n in names:
             out.add(n)
-            out |= nx.descendants(self.dag, n)
+            out |= self.deps.descendants(n)
         return out
+
+
+def _get_dag(graph: CompiledGraph) -> Any:
+    dag = graph.__dict__.get("_dag")
+    if dag is None or isinstance(dag, Dag):
+        dag = graph.deps.to_networkx()
+        graph.__dict__["_dag"] = dag
+    return dag
+
+
+def _set_dag(graph: CompiledGraph, value: Any) -> None:
+    graph.__dict__["_dag"] = value
+    graph.__dict__.pop("_deps", None)
+
+
+# `dag` stays a constructor field (CompiledGraph(dag=...), dataclasses.replace) but reads as networkx, lazily.
+CompiledGraph.dag = property(_get_dag, _set_dag)

@@ -231,16 +231,14 @@ def check_inputs_used(spec: Any, declared: dict[str, str], out: Any) -> None:
 
 
 def default_outputs(nodes: dict, dag: Any, declared: dict[str, str]) -> dict:
-    """Without `outputs:`, a request returns the outputs of the per-request part's sinks."""
-    import networkx as nx
-
+    """Without `outputs:`, a request returns the outputs of the per-request part's sinks (`dag`: a dag.Dag)."""
     from .graph import InputRef
 
     if not declared or INPUTS_NODE not in dag:
         return {}
-    part = nx.descendants(dag, INPUTS_NODE)
+    part = dag.descendants(INPUTS_NODE)
     outputs = {}
-    for name in nx.topological_sort(dag):
+    for name in dag.topological_order():
         if name in part and dag.out_degree(name) == 0:
             ports = list(nodes[name].op_cls.outputs)
             for port in ports:

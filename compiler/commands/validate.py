@@ -13,5 +13,5 @@ def add_arguments(parser):
 
 def run(args) -> int:
     graph = compile_graph(args, tune=True)
-    print(f"{graph.file}: ok ({len(graph.nodes)} nodes, {graph.dag.number_of_edges()} edges)", file=sys.stderr)
+    print(f"{graph.file}: ok ({len(graph.nodes)} nodes, {graph.deps.number_of_edges()} edges)", file=sys.stderr)
     return 0
