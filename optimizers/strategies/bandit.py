@@ -76,12 +76,12 @@ class Bandit(Strategy):
     conformance = {"bandit": {"node": "objective", "questions": 12, "batch": 4, "min_pulls": 1}}
 
     def __init__(self, space, ctx):
-        super().__init__(space, ctx)
-        if self.options is None or ctx.spec.bandit is None:
+        if ctx.spec.bandit is None:
             from pipec.compiler.errors import UsageError
 
             raise UsageError("strategy 'bandit' needs 'bandit: {node: QUESTIONS_NODE, questions: N}' in the tune "
                              "section (the node's offset/limit select each minibatch)")
+        super().__init__(space, ctx)
         o = self.options
         self.batches = math.ceil(o.questions / o.batch)
 

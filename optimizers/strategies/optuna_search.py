@@ -255,7 +255,8 @@ class OptunaSearch(Strategy):
         if done.score is None:
             kwargs["state"] = states.FAIL
         elif full:
-            kwargs["values"] = self._values(done)
+            values = self._values(done)
+            kwargs["values"] = values if isinstance(values, list) else [values]
         else:
             kwargs.update(state=states.PRUNED, intermediate_values={int(done.budget): done.score})
         self.study.add_trial(self.optuna.trial.create_trial(**kwargs))
