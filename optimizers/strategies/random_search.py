@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .base import History, Proposal, Strategy, is_pending
@@ -19,12 +19,12 @@ MAX_ENUMERATED = 200_000
 MAX_DRAWS = 10_000
 
 
-def finite_values(param) -> list[Any] | None:
+def finite_values(param) -> Sequence[Any] | None:
     if param.categorical:
         return list(param.values)
     if param.kind == "int" and not param.log:
         step = int(param.step or 1)
-        return list(range(int(param.low), int(param.high) + 1, step))
+        return range(int(param.low), int(param.high) + 1, step)  # lazy: a range of 10^12 values is fine
     return None
 
 
