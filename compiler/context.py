@@ -32,6 +32,7 @@ class Runtime:
     cancelled: threading.Event = field(default_factory=threading.Event)
     _gateway: Any = None
     _gateway_lock: threading.Lock = field(default_factory=threading.Lock)
+    _caches: Any = None
 
     def gateway(self) -> Any:
         """The run's LLM gateway, created on first use (importing litellm is slow, so only when needed)."""
@@ -42,6 +43,28 @@ class Runtime:
                 self._gateway = Gateway(store=self.store, settings=self.settings.llm, run_id=self.run_id,
                                         use_cache=self.use_llm_cache)
             return self._gateway
+
+    @property
+    def started_gateway(self) -> Any:
+        """The run's gateway if an op used one, else None (totals without creating a gateway)."""
+        return self._gateway
+
+    @property
+    def cache(self) -> Any:
+        """The caches ops share through the store (`cache.embeddings`: vectors by model and text key)."""
+        with self._gateway_lock:
+            if self._caches is None:
+                from .store.embeddings import EmbeddingCache
+
+                self._caches = RunCaches(EmbeddingCache(self.store))
+            return self._caches
+
+
+@dataclass(frozen=True)
+class RunCaches:
+    """What `ctx.cache` holds: ops reach stored caches through it, never through the store."""
+
+    embeddings: Any  # compiler.store.embeddings.EmbeddingCache
 
 
 class RunContext:
@@ -110,6 +133,11 @@ class RunContext:
             self.runtime.on_warning(self.node, message)
 
     # --- services -------------------------------------------------------------------------------------------
+    @property
+    def cache(self) -> RunCaches:
+        """Stored caches shared by every node and run: `ctx.cache.embeddings.get(model, keys)` / `.put(...)`."""
+        return self.runtime.cache
+
     @property
     def llm(self) -> Any:
         """The LLM gateway bound to this node (see compiler/llm/gateway.py)."""

@@ -369,7 +369,7 @@ class Executor:
         for key, ref in self.graph.outputs.items():
             if ref.node in self._values:
                 outputs[key] = self._values[ref.node][ref.port]
-        gateway = self.runtime._gateway
+        gateway = self.runtime.started_gateway
         llm_calls = getattr(gateway, "calls_made", 0) if gateway else 0
         cost = getattr(gateway, "cost_usd", 0.0) if gateway else 0.0
         metrics = self._metrics_in_node_order()

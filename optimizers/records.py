@@ -12,89 +12,52 @@ JSON shapes written here:
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
-from typing import Any
-
 from pipec.compiler.store import Store
+from pipec.compiler.store.records import ProposalRecord, StudyRecord, TrialRecord
+from pipec.compiler.store.runs import to_json as _json
+from pipec.compiler.store.studies import INTERRUPTED
 
-INTERRUPTED = "interrupted"
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+__all__ = ["INTERRUPTED", "StudyRecords", "_json"]
 
 
 class StudyRecords:
+    """A study's rows through the store's typed methods (compiler/store/studies.py holds the queries)."""
+
     def __init__(self, store: Store):
         self.store = store
 
-    def find(self, name: str) -> dict[str, Any] | None:
-        rows = self.store.query("SELECT * FROM studies WHERE name=?", (name,))
-        return rows[0] if rows else None
+    def find(self, name: str) -> StudyRecord | None:
+        return self.store.find_study(name)
 
     def create(self, name: str, graph_name: str, graph_file: str, strategy: str, objective: dict, space: dict,
                settings: dict) -> str:
-        study_id = uuid.uuid4().hex[:12]
-        now = time.time()
-        self.store.execute(
-            "INSERT INTO studies (id, name, graph_name, graph_file, strategy, objective_json, space_json,"
-            " settings_json, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (study_id, name, graph_name, graph_file, strategy, _json(objective), _json(space), _json(settings),
-             "running", now, now))
-        return study_id
+        return self.store.create_study(name, graph_name, graph_file, strategy, objective, space, settings)
 
     def set_status(self, study_id: str, status: str, settings: dict | None = None) -> None:
-        if settings is None:
-            self.store.execute("UPDATE studies SET status=?, updated_at=? WHERE id=?", (status, time.time(), study_id))
-        else:
-            self.store.execute("UPDATE studies SET status=?, settings_json=?, updated_at=? WHERE id=?",
-                               (status, _json(settings), time.time(), study_id))
+        self.store.set_study_status(study_id, status, settings)
 
-    def trials(self, study_id: str) -> list[dict[str, Any]]:
-        return self.store.query("SELECT * FROM trials WHERE study_id=? ORDER BY number", (study_id,))
+    def trials(self, study_id: str) -> list[TrialRecord]:
+        return self.store.trials(study_id)
 
     def reap(self, study_id: str) -> int:
         """Trials left 'running' by a process that was killed: marked failed with error 'interrupted ...'
         (an interrupted config is proposed again, unlike a config that failed on its own)."""
-        rows = self.store.query("SELECT t.number, t.run_id, r.status AS run_status, r.pid FROM trials t LEFT JOIN"
-                                " runs r ON r.id = t.run_id WHERE t.study_id=? AND t.state='running'", (study_id,))
-        from pipec.compiler.store import _pid_alive
-
-        dead = [r for r in rows if r["pid"] is None or r["run_status"] != "running" or not _pid_alive(r["pid"])]
-        for r in dead:
-            self.store.execute("UPDATE trials SET state='failed', error=?, ended_at=? WHERE study_id=? AND number=?",
-                               (f"{INTERRUPTED}: the process ended during the trial", time.time(), study_id,
-                                r["number"]))
-        return len(dead)
+        return self.store.reap_trials(study_id)
 
     def start_trial(self, study_id: str, number: int, config: dict, config_hash: str, budget: float | None,
                     run_id: str, note: str) -> None:
-        self.store.execute(
-            "INSERT INTO trials (study_id, number, state, config_json, config_hash, budget, run_id, started_at, note)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            (study_id, number, "running", self.store.redact(_json(config)), config_hash, budget, run_id, time.time(),
-             note))
+        self.store.start_trial(study_id, number, config, config_hash, budget, run_id, note)
 
     def finish_trial(self, study_id: str, number: int, state: str, value: float | None = None,
                      metrics: dict | None = None, cost_usd: float | None = None, llm_calls: int | None = None,
                      cache_hits: int | None = None, duration_s: float | None = None,
                      error: str | None = None) -> None:
-        self.store.execute(
-            "UPDATE trials SET state=?, value=?, metrics_json=?, cost_usd=?, llm_calls=?, cache_hits=?,"
-            " duration_s=?, error=?, ended_at=? WHERE study_id=? AND number=? AND state='running'",
-            (state, value, _json(metrics or {}), cost_usd, llm_calls, cache_hits, duration_s,
-             self.store.redact(error) if error else None, time.time(), study_id, number))
-        self.store.execute("UPDATE studies SET updated_at=? WHERE id=?", (time.time(), study_id))
+        self.store.finish_trial(study_id, number, state, value, metrics, cost_usd, llm_calls, cache_hits,
+                                duration_s, error)
 
     def add_proposal(self, study_id: str, outcome: str, reason: str, reply: str, config: dict | None,
                      trial_number: int | None) -> None:
-        self.store.execute(
-            "INSERT INTO tune_proposals (study_id, trial_number, outcome, reason, reply, config_json, created_at)"
-            " VALUES (?,?,?,?,?,?,?)",
-            (study_id, trial_number, outcome, reason, self.store.redact(reply or ""),
-             _json(config) if config is not None else None, time.time()))
+        self.store.add_proposal(study_id, outcome, reason, reply, config, trial_number)
 
-    def proposals(self, study_id: str) -> list[dict[str, Any]]:
-        return self.store.query("SELECT * FROM tune_proposals WHERE study_id=? ORDER BY id", (study_id,))
+    def proposals(self, study_id: str) -> list[ProposalRecord]:
+        return self.store.proposals(study_id)

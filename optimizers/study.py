@@ -18,7 +18,7 @@ from pipec.compiler.compile import compile_source
 from pipec.compiler.errors import CompileError, PipeError, UsageError
 from pipec.compiler.executor import Executor, new_run_id
 from pipec.compiler.spec import Settings
-from pipec.compiler.store import Store, _pid_alive
+from pipec.compiler.store import Store, process_alive
 from pipec.compiler.yaml_source import load_yaml_file
 
 from .objective import evaluate, tie_break
@@ -132,7 +132,7 @@ class Tuner:
             raise UsageError(f"study '{self.study_name}' uses strategy '{row['strategy']}', not "
                              f"'{self.strategy_name}' (drop --strategy to resume it, or {fix})")
         owner = (_load(row["settings_json"]) or {}).get("pid")
-        if row["status"] == "running" and owner and owner != os.getpid() and _pid_alive(owner):
+        if row["status"] == "running" and owner and owner != os.getpid() and process_alive(owner):
             raise UsageError(f"study '{self.study_name}' is running in another process (pid {owner}); wait for it "
                              f"to end or stop it, then run this again to resume")
         stored_seed = (_load(row["settings_json"]) or {}).get("seed")
@@ -195,10 +195,10 @@ class Tuner:
         """Examples the trial got most wrong (per-item rows of the objective's node), for prompt proposals."""
         node, _, metric = self.spec.main.metric.partition(".")
         metric = metric.rsplit(".", 1)[-1]
-        rows = self.store.query("SELECT cache_key FROM node_runs WHERE run_id=? AND node=?", (trial.run_id, node))
-        if not rows or not self.spec.llm or self.spec.llm.failures == 0:
+        cache_key = self.store.node_cache_key(trial.run_id, node)
+        if not cache_key or not self.spec.llm or self.spec.llm.failures == 0:
             return []
-        items = [r for r in self.store.items(rows[0]["cache_key"], limit=1000)
+        items = [r for r in self.store.items(cache_key, limit=1000)
                  if isinstance(r.get(metric), (int, float))]
         sign = 1 if self.spec.main.direction == "maximize" else -1
         items.sort(key=lambda r: sign * r[metric])
@@ -206,12 +206,10 @@ class Tuner:
 
     # --- budgets ------------------------------------------------------------------------------------------------
     def study_totals(self, study_id: str) -> dict[str, float]:
-        t = self.store.query("SELECT COALESCE(SUM(cost_usd), 0) AS usd, COALESCE(SUM(llm_calls), 0) AS calls"
-                             " FROM trials WHERE study_id=?", (study_id,))[0]
-        p = self.store.query("SELECT COALESCE(SUM(cost_usd), 0) AS usd, COUNT(*) AS calls FROM llm_calls"
-                             " WHERE node=? AND cache_hit=0 AND error IS NULL", (f"tune:{self.study_name}",))[0]
-        return {"cost_usd": t["usd"] + p["usd"], "llm_calls": t["calls"] + p["calls"],
-                "proposer_calls": p["calls"]}
+        trial_usd, trial_calls = self.store.trial_spend(study_id)
+        proposer_usd, proposer_calls = self.store.llm_spend(f"tune:{self.study_name}")
+        return {"cost_usd": trial_usd + proposer_usd, "llm_calls": trial_calls + proposer_calls,
+                "proposer_calls": proposer_calls}
 
     def _budget_stop(self, study_id: str, history: History, started: float) -> str | None:
         b = self.budgets

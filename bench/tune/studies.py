@@ -53,12 +53,10 @@ class StudyStats:
 def forget_process_caches() -> None:
     """Empty the process-wide in-memory caches (embeddings, hashed rows, BM25 tokens), so that a run starts as
     cold as a new process."""
-    from pipec.ops.text import embedders, hashing, indexes
+    from pipec.compiler.process_caches import clear_process_caches
+    from pipec.ops.text import hashing, indexes  # noqa: F401 - imported so that their caches are registered
 
-    with embedders._memory_lock:
-        embedders._memory.clear()
-    hashing._sparse_row.cache_clear()
-    indexes._bm25_tokens.cache_clear()
+    clear_process_caches()
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from .common import add_store_option, open_store
+from .common import add_store_option
 
 
 def add_arguments(parser):
@@ -29,10 +29,13 @@ def run(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    store = open_store(args)
+    from ..store.readonly import open_store_readonly
+    from ..store.records import json_default
+
+    store = open_store_readonly(args.store)  # a read: never creates a store
     runs = store.list_runs(args.limit)
     if args.json:
-        print(json.dumps(runs, indent=2, default=str))
+        print(json.dumps(runs, indent=2, default=json_default))
         return 0
     if not runs:
         print(f"no runs in {args.store}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .common import add_store_option, open_store
+from .common import add_store_option
 
 
 def add_arguments(parser):
@@ -18,8 +18,10 @@ def run(args) -> int:
     from rich.table import Table
 
     from ..errors import UsageError
+    from ..store.readonly import open_store_readonly
+    from ..store.records import json_default
 
-    store = open_store(args)
+    store = open_store_readonly(args.store)  # a read: never creates a store
     if args.run_id == "last":
         runs = store.list_runs(1)
         run_row = runs[0] if runs else None
@@ -30,7 +32,7 @@ def run(args) -> int:
     nodes = store.node_runs(run_row["id"])
     if args.json:
         print(json.dumps({"run": run_row, "nodes": nodes, "metrics": store.run_metrics(run_row["id"])},
-                         indent=2, default=str))
+                         indent=2, default=json_default))
         return 0
     console = Console()
     console.print(f"[bold]run {run_row['id']}[/] {run_row['graph_name']} ({run_row['graph_file']}): "

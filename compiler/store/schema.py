@@ -10,7 +10,7 @@ Tables (documented in docs/store.md; the TUI and `pipe tune` read them):
 - metrics: aggregate metrics per run and node (from every output port of type Metrics).
 - items: per-example rows of a node result (question, hits, answer, gold, per-item scores), by cache key.
 - llm_calls / llm_cache: every LLM call made through the gateway, and its response cache.
-- embedding_cache: embeddings per (model, text hash).
+- embedding_cache: embeddings per (model, SHA-256 of the text), float32 as the model returned them.
 - studies / trials: tuning studies and their immutable trials.
 """
 
@@ -179,5 +179,10 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     CREATE INDEX tune_proposals_study ON tune_proposals(study_id);
+    """,
+    # 3: one key for the embedding cache (the full SHA-256 hex of the text). Rows under the old 32-character key
+    # were the embedders' second copy of every litellm embedding (normalised), or minilm vectors recomputed once.
+    """
+    DELETE FROM embedding_cache WHERE length(text_hash) <> 64;
     """,
 ]

@@ -1,26 +1,24 @@
 """Embedders: `minilm` (offline ONNX), `hashing` (no model) and any litellm embedding model (through the LLM
 gateway). An `EmbedderSpec` travels on `Embedder` ports; `embed_texts` turns texts into unit vectors, batched,
-and cached per (model, text hash) in the run store, so identical texts are embedded once across nodes and runs.
+and cached per (model, text key) through `ctx.cache.embeddings` (the store's one embedding cache), so identical
+texts are embedded once across nodes and runs. Local vectors are cached a batch at a time as they complete;
+litellm vectors are cached by the gateway as each request returns (the same cache: one key, one copy).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pipec.compiler.errors import PipeError
 from pipec.compiler.op import In, Op, OpParams, Out
+from pipec.compiler.store.embeddings import EmbeddingCache, embedding_key
 from pydantic import Field
 
 MINILM_NAME = "minilm-l6-v2-int8"
-_memory: dict[tuple[str, str], np.ndarray] = {}
-_memory_lock = threading.Lock()
-MEMORY_LIMIT = 100_000  # vectors kept in memory per process (~150 MB at 384-d)
-SQL_BATCH = 400
+SAVE_EVERY = 512  # local texts embedded between two cache writes (what a killed run keeps)
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,8 @@ def parse_embedder(model: str, batch_size: int = 32, dim: int = 1024) -> Embedde
 
 
 def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    """The embedding cache's key of a text."""
+    return embedding_key(text)
 
 
 def encode_local(spec: EmbedderSpec, texts: list[str], on_batch=None) -> np.ndarray:
@@ -68,64 +67,39 @@ def encode_local(spec: EmbedderSpec, texts: list[str], on_batch=None) -> np.ndar
     return minilm.encode(texts, spec.batch_size, on_batch)
 
 
-# --- the cache ------------------------------------------------------------------------------------------------
-
-def cache_lookup(store: Any, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
-    found: dict[str, np.ndarray] = {}
-    with _memory_lock:
-        for h in hashes:
-            v = _memory.get((model, h))
-            if v is not None:
-                found[h] = v
-    missing = [h for h in dict.fromkeys(hashes) if h not in found]
-    if store is None or not missing:
-        return found
-    for i in range(0, len(missing), SQL_BATCH):
-        part = missing[i:i + SQL_BATCH]
-        rows = store.execute(f"SELECT text_hash, dim, vector FROM embedding_cache WHERE model=? AND text_hash IN "
-                             f"({','.join('?' * len(part))})", [model, *part]).fetchall()
-        for h, dim, blob in rows:
-            found[h] = np.frombuffer(blob, dtype=np.float32, count=dim)
-    return found
-
-
-def cache_save(store: Any, model: str, vectors: dict[str, np.ndarray]) -> None:
-    with _memory_lock:
-        if len(_memory) + len(vectors) > MEMORY_LIMIT:
-            _memory.clear()
-        for h, v in vectors.items():
-            _memory[(model, h)] = v
-    if store is None:
-        return
-    items = list(vectors.items())
-    for i in range(0, len(items), SQL_BATCH):
-        part = items[i:i + SQL_BATCH]
-        args: list[Any] = []
-        for h, v in part:
-            args += [model, h, int(v.shape[0]), np.ascontiguousarray(v, dtype=np.float32).tobytes()]
-        store.execute("INSERT OR IGNORE INTO embedding_cache (model, text_hash, dim, vector) VALUES "
-                      + ",".join(["(?,?,?,?)"] * len(part)), args)
-
-
 # --- embedding ------------------------------------------------------------------------------------------------
 
 async def embed_texts(ctx: Any, spec: EmbedderSpec, texts: list[str], progress: bool = True) -> np.ndarray:
-    """Unit vectors for `texts` (n, d) float32; cached by (model, text hash) unless the embedder is `hashing`."""
+    """Unit vectors for `texts` (n, d) float32; cached by (model, text key) unless the embedder is `hashing`."""
     if not texts:
         return np.zeros((0, spec.dim or 0), dtype=np.float32)
     if spec.kind == "hashing":  # cheaper to compute than to look up
         return await asyncio.to_thread(encode_local, spec, texts)
-    store = ctx.runtime.store if ctx is not None else None
-    hashes = [text_hash(t) for t in texts]
-    found = await asyncio.to_thread(cache_lookup, store, spec.cache_name, hashes)
-    todo = list({h: t for h, t in zip(hashes, texts, strict=False) if h not in found}.items())
     report = _reporter(ctx, progress)
-    if todo:
-        new = await _compute(ctx, spec, [t for _, t in todo], report)
-        computed = {h: new[i] for i, (h, _) in enumerate(todo)}
-        await asyncio.to_thread(cache_save, store, spec.cache_name, computed)
+    if not spec.local:  # the gateway caches these (one copy, as the model returned them)
+        return _unit(await _compute(ctx, spec, texts, report))
+    cache = ctx.cache.embeddings if ctx is not None else EmbeddingCache()
+    keys = [text_hash(t) for t in texts]
+    found = await asyncio.to_thread(cache.get, spec.cache_name, keys)
+    todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
+    for start in range(0, len(todo), SAVE_EVERY):
+        part = todo[start:start + SAVE_EVERY]
+        part_report = _offset_reporter(report, start, len(todo))
+        new = await _compute(ctx, spec, [t for _, t in part], part_report)
+        computed = {k: new[i] for i, (k, _) in enumerate(part)}
+        await asyncio.to_thread(cache.put, spec.cache_name, computed)  # kept even if the run is killed next
         found.update(computed)
-    return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def _offset_reporter(report, offset: int, total: int):
+    if report is None:
+        return None
+    return lambda done, _total: report(offset + done, total)
 
 
 def _reporter(ctx: Any, progress: bool):
@@ -153,8 +127,7 @@ async def _compute(ctx: Any, spec: EmbedderSpec, texts: list[str], report) -> np
         out.append(np.asarray(vectors, dtype=np.float32))
         if report:
             report(min(start + spec.batch_size, len(texts)), len(texts))
-    matrix = np.concatenate(out)
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return np.concatenate(out)
 
 
 def embed_texts_sync(spec: EmbedderSpec, texts: list[str]) -> np.ndarray:

@@ -8,6 +8,7 @@ import zlib
 from functools import lru_cache
 
 import numpy as np
+from pipec.compiler.process_caches import register_process_cache
 
 WORD = re.compile(r"\w+", re.UNICODE)
 ROWS_MEMO = 20_000  # texts whose hashed rows are kept per process
@@ -25,6 +26,11 @@ def encode(texts: list[str], dim: int = 1024) -> np.ndarray:
         out[row, cols] = values
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.maximum(norms, 1e-12)
+
+
+@register_process_cache
+def forget_rows() -> None:
+    _sparse_row.cache_clear()
 
 
 @lru_cache(maxsize=ROWS_MEMO)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
+from pipec.compiler.process_caches import register_process_cache
 from pipec.ops.data import Chunk
 
 from .embedders import EmbedderSpec, embed_texts, record_text
@@ -95,6 +96,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def bm25_tokens(text: str) -> list[str]:
     return list(_bm25_tokens(text))
+
+
+@register_process_cache
+def forget_tokens() -> None:
+    _bm25_tokens.cache_clear()
 
 
 @lru_cache(maxsize=TOKENS_MEMO)

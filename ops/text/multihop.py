@@ -12,6 +12,8 @@ Two hops (for questions whose answer needs two passages, e.g. HotpotQA, MuSiQue)
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 from .embedders import record_text
@@ -57,11 +59,17 @@ class TitleLinker:
         return out
 
 
+_LINKERS: weakref.WeakKeyDictionary[Any, TitleLinker] = weakref.WeakKeyDictionary()
+_LINKERS_LOCK = threading.Lock()
+
+
 def linker_for(index: Any) -> TitleLinker:
-    linker = getattr(index, "_title_linker", None)
-    if linker is None:
-        linker = TitleLinker(index.chunks)
-        index._title_linker = linker  # rebuilt after unpickling: cheap, linear in the number of chunks
+    """The title linker of an index's chunks, built once per index object (again after unpickling: cheap,
+    linear in the number of chunks) and kept beside it rather than on it."""
+    with _LINKERS_LOCK:
+        linker = _LINKERS.get(index)
+        if linker is None:
+            linker = _LINKERS[index] = TitleLinker(index.chunks)
     return linker
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from pipec.compiler.context import RunCaches
+from pipec.compiler.store.embeddings import EmbeddingCache
 from pipec.ops.data import Document, Question
 
 
 def ctx(store=None):
-    c = SimpleNamespace(runtime=SimpleNamespace(store=store), progress=lambda *a, **k: None,
+    c = SimpleNamespace(runtime=SimpleNamespace(store=store), cache=RunCaches(EmbeddingCache(store)),
+                        progress=lambda *a, **k: None,
                         record_items=lambda rows, id_key="id": None, warnings=[], log_lines=[])
     c.warn, c.log = c.warnings.append, c.log_lines.append
     return c

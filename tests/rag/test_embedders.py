@@ -2,6 +2,7 @@ import asyncio
 
 import numpy as np
 import pytest
+from pipec.compiler.process_caches import clear_process_caches
 from pipec.ops.text import embedders
 from pipec.ops.text.embedders import EmbedModel, embed_texts, parse_embedder
 
@@ -10,9 +11,9 @@ from .helpers import ctx
 
 @pytest.fixture(autouse=True)
 def empty_memory_cache():
-    embedders._memory.clear()
+    clear_process_caches()
     yield
-    embedders._memory.clear()
+    clear_process_caches()
 
 
 def test_hashing_is_deterministic_unit_and_lexical():
@@ -61,7 +62,7 @@ def test_cache_embeds_identical_texts_once(store, monkeypatch):
     spec = parse_embedder("minilm")
     first = asyncio.run(embed_texts(ctx(store), spec, ["alpha text", "beta text", "alpha text"]))
     assert calls == [["alpha text", "beta text"]]  # duplicates within a batch embedded once
-    embedders._memory.clear()  # a new process: only the store remains
+    clear_process_caches()  # a new process: only the store remains
     second = asyncio.run(embed_texts(ctx(store), spec, ["beta text", "gamma text", "alpha text"]))
     assert calls[1:] == [["gamma text"]]
     assert np.allclose(first[0], second[2]) and np.allclose(first[1], second[0])

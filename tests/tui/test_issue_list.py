@@ -13,7 +13,6 @@ import threading
 import pytest
 from pipec.tui import command
 from pipec.tui.app import PipeTui
-from pipec.tui.data.reader import StoreReader
 from pipec.tui.screens.detail import DetailScreen
 from pipec.tui.screens.diff import DiffScreen
 from pipec.tui.screens.help import HelpScreen
@@ -160,6 +159,7 @@ def test_pipe_tui_opens_on_a_locked_store_and_retries(store_copy, monkeypatch):
     """A writer holding the lock is not fatal: the screen opens (and says so) instead of exiting."""
     opened = []
     monkeypatch.setattr(PipeTui, "run", lambda self: opened.append(self.store_path))
+    monkeypatch.setattr(command, "has_terminal", lambda: True)  # pytest's stdout is not a terminal
     db = sqlite3.connect(store_copy / "store.db", isolation_level=None)
     db.execute("PRAGMA journal_mode=DELETE")
     db.execute("BEGIN EXCLUSIVE")
@@ -173,15 +173,16 @@ def test_pipe_tui_opens_on_a_locked_store_and_retries(store_copy, monkeypatch):
 
 async def test_the_store_is_read_only_in_workers(filled_store, monkeypatch):
     """The UI never blocks on SQLite: every query of a walk through all screens runs off the UI thread."""
+    from pipec.compiler.store.connection import Connection
+
     threads = []
-    for name in ("query", "_scalar"):
-        original = getattr(StoreReader, name)
+    original = Connection.rows
 
-        def spy(self, *args, _original=original):
-            threads.append(threading.get_ident())
-            return _original(self, *args)
+    def spy(self, *args):
+        threads.append(threading.get_ident())
+        return original(self, *args)
 
-        monkeypatch.setattr(StoreReader, name, spy)
+    monkeypatch.setattr(Connection, "rows", spy)
     app = PipeTui(filled_store, poll_s=0.1)
     async with app.run_test(size=SIZE) as pilot:
         ui = threading.get_ident()

@@ -37,8 +37,9 @@ def test_study_stats_count_trials_questions_and_node_executions(tmp_path, studie
 
 
 def test_embedding_time_is_clocked_and_process_caches_forgotten(studies):
+    from pipec.compiler.store.embeddings import EmbeddingCache
     from pipec.ops.text import embedders, hashing, indexes
-    from pipec.ops.text.embedders import embed_texts_sync, parse_embedder
+    from pipec.ops.text.embedders import embed_texts_sync, parse_embedder, text_hash
 
     compute = embedders._compute
     indexes.bm25_tokens("a text whose tokens are memoized")
@@ -47,5 +48,5 @@ def test_embedding_time_is_clocked_and_process_caches_forgotten(studies):
         embed_texts_sync(parse_embedder("minilm"), [f"a text never embedded before {id(spent)}"])
     assert spent[0] > 0 and embedders._compute is compute
     studies.forget_process_caches()  # the independent runs start as cold as a new process
-    assert not embedders._memory
+    assert not EmbeddingCache().get("minilm-l6-v2-int8", [text_hash(f"a text never embedded before {id(spent)}")])
     assert indexes._bm25_tokens.cache_info().currsize == hashing._sparse_row.cache_info().currsize == 0
