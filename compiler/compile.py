@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 from pydantic import ValidationError
 
-from .errors import CompileError, Diagnostic, Location, PipeError, did_you_mean
+from .dag import Dag
+from .errors import CompileError, Diagnostic, Location, PipeError, Problem, did_you_mean
 from .graph import CompiledGraph, CompiledNode, InputRef
 from .interpolate import InterpolationError, Resolver, parse_override, redact, resolve_params
 from .op import Op, path_fields, resolve_param_path
@@ -137,7 +137,7 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
     for name, node in nodes.items():
         config["nodes"][name]["params"] = node.display_params
     graph = CompiledGraph(
-        file=src.file, base_dir=base_dir, spec=spec, nodes=nodes, dag=dag, order=list(nx.topological_sort(dag)),
+        file=src.file, base_dir=base_dir, spec=spec, nodes=nodes, dag=dag, order=dag.topological_order(),
         outputs=outputs, params=display_params, config=config, secrets=dict(resolver.secrets),
     )
     return graph
@@ -277,16 +277,24 @@ def _compile_node(name: str, spec: NodeSpec, resolver: Resolver, base_dir: Path,
                         "current directory)",
                         ("nodes", name, "params", field), name, missing_path_fix(spec.params.get(field), name, field))
         try:
-            problems = op_cls(params).validate(base_dir)
+            problems = [as_problem(p) for p in op_cls(params).validate(base_dir)]
         except Exception as exc:  # a buggy check must not hide the other errors
-            problems = [(None, f"op {spec.op} could not check its parameters: {exc}", None)]
-        for field, message, fix in problems:
-            path = ("nodes", name, "params", field) if field else ("nodes", name)
-            out.add(message, path, name, fix)
+            problems = [Problem(f"op {spec.op} could not check its parameters: {exc}")]
+        for problem in problems:
+            path = ("nodes", name, "params", *problem.path) if problem.path else ("nodes", name)
+            out.add(problem.message, path, name, problem.fix)
     display = redact(params.model_dump(mode="json"), resolver.secrets) if params is not None else {}
     # A node with invalid params is still returned (params=None) so its inputs and edges are checked too.
     return CompiledNode(name=name, op_name=spec.op, op_cls=op_cls, params=params, display_params=display,
                         inputs={}, cache=spec.cache and op_cls.cacheable, location=out.src.key_loc("nodes", name))
+
+
+def as_problem(item: Problem | tuple) -> Problem:
+    """An `Op.validate` result as a Problem (the older (parameter, message, fix) tuples are still accepted)."""
+    if isinstance(item, Problem):
+        return item
+    field, message, fix = item
+    return Problem(message, fix=fix, path=(field,) if field else ())
 
 
 def _parse_ref(text: Any, nodes: dict[str, CompiledNode], all_names: Iterable[str], path: tuple, owner: str,
@@ -364,17 +372,14 @@ def _check_outputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Col
     return outputs
 
 
-def _build_dag(nodes: dict[str, CompiledNode], out: _Collector) -> nx.DiGraph:
-    dag = nx.DiGraph()
-    dag.add_nodes_from(nodes)
+def _build_dag(nodes: dict[str, CompiledNode], out: _Collector) -> Dag:
+    dag = Dag(nodes)
     for name, node in nodes.items():
         for ref in node.upstream():
             dag.add_edge(ref.node, name)
-    try:
-        cycle = nx.find_cycle(dag)
-    except nx.NetworkXNoCycle:
+    names = dag.find_cycle()
+    if names is None:
         return dag
-    names = [edge[0] for edge in cycle] + [cycle[0][0]]
     first = names[0]
     out.add(f"the graph has a cycle: {' -> '.join(names)}", ("nodes", first, "inputs"), first,
             "remove one of these inputs")

@@ -1,14 +1,15 @@
 """One error hierarchy for everything a user can get wrong or run into.
 
 `PipeError` and its subclasses are the only exceptions the CLI turns into clean messages; each carries an
-exit code. A `CompileError` holds every `Diagnostic` found in one pass, so the user sees all problems at once.
+exit code. A `CompileError` holds every `Problem` found in one pass, so the user sees all problems at once.
+`Problem` is the one problem type (compile diagnostics, `Op.validate`, the tune-section check).
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -22,19 +23,31 @@ class Location:
 
 
 @dataclass(frozen=True)
-class Diagnostic:
-    """One problem found while compiling: where, which node, what is wrong, how to fix it."""
+class Problem:
+    """The one problem type: what is wrong, where, which node, how to fix it.
+
+    A check that does not know the YAML file (an op's `validate`, the tune-section check) gives `path`, the keys
+    leading to the culprit (a parameter name; keys inside `tune`); the compiler or command that holds the YAML
+    source turns it into a `location` with `located`. The CLI prints `format()`."""
 
     message: str
     location: Location | None = None
     node: str | None = None
     fix: str | None = None
+    path: tuple = ()
+
+    def located(self, location: Location | None, node: str | None = None) -> Problem:
+        return replace(self, location=location, node=node if node is not None else self.node)
 
     def format(self) -> str:
         where = f"{self.location}: " if self.location else ""
         node = f"node '{self.node}': " if self.node else ""
         fix = f" ({self.fix})" if self.fix else ""
         return f"{where}error: {node}{self.message}{fix}"
+
+
+# The name compile errors have always used for a located Problem.
+Diagnostic = Problem
 
 
 class PipeError(Exception):
@@ -76,7 +89,8 @@ class CompileError(PipeError):
 
 
 class OpError(PipeError):
-    """An op raised while running. Names the node, the op and the original message."""
+    """An op raised while running. Names the node, the op and the original message (the executor records
+    `str(OpError(...))` as the run's error)."""
 
     def __init__(self, node: str, op: str, message: str):
         self.node, self.op, self.message = node, op, message

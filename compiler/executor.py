@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .context import RunContext, Runtime
-from .errors import BudgetExceeded, PipeError
+from .errors import BudgetExceeded, OpError, PipeError
 from .fingerprint import canonical_json, hash_value
 from .graph import CompiledGraph, CompiledNode, InputRef
 from .llm.requests import fake_script_identity, uses_fake_model
@@ -196,7 +196,7 @@ class Executor:
         needed_cached = self._cached_values_needed(to_run)
         if needed_cached:
             await asyncio.gather(*(self._load_cached(n) for n in needed_cached))
-        waiting = {n: sum(1 for p in set(graph.dag.predecessors(n)) if p in to_run) for n in to_run}
+        waiting = {n: sum(1 for p in graph.predecessors(n) if p in to_run) for n in to_run}
         limit = asyncio.Semaphore(self.settings.max_concurrent_nodes)
         done_event = asyncio.Event()
         pending = len(to_run)
@@ -214,7 +214,7 @@ class Executor:
                     await self._run_node(graph.nodes[name])
             elif self.results[name].status == "pending":
                 self._mark(name, "skipped")
-            for child in graph.dag.successors(name):
+            for child in graph.successors(name):
                 if child in waiting:
                     waiting[child] -= 1
                     if waiting[child] == 0:
@@ -296,7 +296,7 @@ class Executor:
             message = str(exc) if isinstance(exc, PipeError) else f"{type(exc).__name__}: {exc}"
             if self._status == "succeeded":
                 self._status = "failed"
-                self._error = f"node '{node.name}' (op {node.op_name}) failed: {message}"
+                self._error = str(OpError(node.name, node.op_name, message))
             self._mark(node.name, "failed", error=message)
             return False
         self._values[node.name] = outputs

@@ -34,7 +34,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import PipeError
+from .errors import PipeError, Problem
 from .port_types import get_type
 
 
@@ -120,11 +120,13 @@ class Op:
     def run(self, ctx: Any, **inputs: Any) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def validate(self, base_dir: Path) -> list[tuple[str | None, str, str | None]]:
+    def validate(self, base_dir: Path) -> list[Problem]:
         """Compile-time checks beyond the parameter model (e.g. a prompt template's variables).
 
-        Returns (parameter name or None, message, fix or None) for each problem; called only when the
-        parameters themselves are valid. Must be fast and must not call any external service."""
+        Returns one `Problem(message, path=(parameter,), fix=...)` per problem (`path=()` for the node as a
+        whole); the compiler locates it in the YAML. The older form, a (parameter or None, message, fix or None)
+        tuple, is still accepted. Called only when the parameters themselves are valid. Must be fast and must
+        not call any external service."""
         return []
 
     def fingerprint(self, ctx: Any) -> Any:

@@ -58,14 +58,15 @@ def check_tune(graph) -> None:
         from pipec.optimizers.space import check_tune_section
     except ModuleNotFoundError:
         return
-    from ..errors import CompileError, Diagnostic
+    from ..errors import CompileError, Problem
     from ..yaml_source import load_yaml_file
 
-    problems = check_tune_section(graph)
+    problems = [p if isinstance(p, Problem) else Problem(p[0], fix=p[2], path=tuple(p[1]))
+                for p in check_tune_section(graph)]
     if not problems:
         return
     src = load_yaml_file(graph.file)
-    raise CompileError(Diagnostic(message, src.loc("tune", *path), None, fix) for message, path, fix in problems)
+    raise CompileError(p.located(src.loc("tune", *p.path)) for p in problems)
 
 
 def settings_from_args(graph, args: argparse.Namespace):

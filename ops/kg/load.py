@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from pipec.compiler.errors import Problem
 from pipec.compiler.op import Op, OpParams, Out, resolve_param_path
 from pydantic import Field
 
@@ -19,11 +20,11 @@ class DataPathOp(Op):
     """An op with a `path` parameter resolved by `resolve_param_path`, checked at compile time and
     fingerprinted by content (like a PathParam)."""
 
-    def validate(self, base_dir: Path) -> list[tuple[str | None, str, str | None]]:
+    def validate(self, base_dir: Path) -> list[Problem]:
         if resolve_param_path(base_dir, self.params.path).exists():
             return []
-        return [("path", f"path '{self.params.path}' does not exist (relative to {base_dir} or the current "
-                         "directory)", "check the path or pass --set data_dir=... with the right one")]
+        return [Problem(f"path '{self.params.path}' does not exist (relative to {base_dir} or the current directory)",
+                        fix="check the path or pass --set data_dir=... with the right one", path=("path",))]
 
     def fingerprint(self, ctx):
         from pipec.compiler.fingerprint import fingerprint_path

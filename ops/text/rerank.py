@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pipec.compiler.errors import PipeError
+from pipec.compiler.errors import PipeError, Problem
 from pipec.compiler.op import In, Op, OpParams, Out, resolve_param_path
 from pipec.ops.data import Hit, Retrieval
 from pydantic import Field, model_validator
@@ -88,14 +88,15 @@ class Rerank(Op):
     inputs = {"retrievals": In("Retrievals", "ranked hits per question")}
     outputs = {"retrievals": Out("Retrievals", "the same hits, re-ordered (and cut to top_k)")}
 
-    def validate(self, base_dir: Path) -> list[tuple[str | None, str, str | None]]:
+    def validate(self, base_dir: Path) -> list[Problem]:
         p = self.params
         if p.backend != "cross_encoder":
             return []
         try:
             locate_model(base_dir, p.onnx)
         except PipeError as exc:
-            return [("onnx", str(exc), "point onnx: at a cross-encoder .onnx file (see docs/rag.md, 'Reranking')")]
+            return [Problem(str(exc), fix="point onnx: at a cross-encoder .onnx file (see docs/rag.md, 'Reranking')",
+                            path=("onnx",))]
         return []
 
     def fingerprint(self, ctx: Any) -> Any:
