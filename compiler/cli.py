@@ -11,7 +11,9 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("pipec.compiler.commands.run", "compile and run a pipeline (memoized, concurrent)"),
     "validate": ("pipec.compiler.commands.validate", "compile a pipeline without running it; report every error"),
-    "graph": ("pipec.compiler.commands.graph", "print a pipeline's DAG as Mermaid (default) or DOT"),
+    "graph": ("pipec.compiler.commands.graph", "draw a pipeline's DAG: text, Mermaid, DOT, SVG or PNG"),
+    "serve": ("pipec.compiler.commands.serve", "serve a graph with request inputs over HTTP (POST /run)"),
+    "export": ("pipec.compiler.commands.export", "write a graph (or a stored run's config) with overrides applied"),
     "runs": ("pipec.compiler.commands.runs", "list runs in the store"),
     "show": ("pipec.compiler.commands.show", "show one run: nodes, timings, cache hits, metrics, outputs"),
     "ops": ("pipec.compiler.commands.ops", "list registered ops with parameters and typed ports"),

@@ -11,6 +11,7 @@ from .common import add_store_option
 def add_arguments(parser):
     add_store_option(parser)
     parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    parser.add_argument("--served", action="store_true", help="only the requests answered by 'pipe serve'")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -34,6 +35,8 @@ def run(args) -> int:
 
     store = open_store_readonly(args.store)  # a read: never creates a store
     runs = store.list_runs(args.limit)
+    if args.served:  # served requests' run ids end in -req (pipec.compiler.inputs.new_request_id)
+        runs = [r for r in store.list_runs(1_000_000) if r["id"].endswith("-req")][:args.limit]
     if args.json:
         print(json.dumps(runs, indent=2, default=json_default))
         return 0
