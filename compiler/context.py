@@ -82,7 +82,9 @@ class RunContext:
         self.items_total: int | None = None
         self.log_lines: list[str] = []
         self.warnings: list[str] = []
+        self.item_errors: dict[str, str] = {}  # item id -> why it failed (after the retries)
         self._last_progress_write = 0.0
+        self._item_lock = threading.Lock()
 
     # --- paths ----------------------------------------------------------------------------------------------
     @property
@@ -131,6 +133,32 @@ class RunContext:
         self.warnings.append(message)
         if self.runtime.on_warning:
             self.runtime.on_warning(self.node, message)
+
+    def item_failed(self, item: Any, message: str) -> None:
+        """One item failed after its retries (the gateway calls this for every LLM item error). The node goes
+        on with its other items, but its result is not memoized, so the next run re-sends the failed ones.
+        Raises TooManyItemErrors once more items failed than `settings.llm.max_item_errors` allows."""
+        from .llm.errors import TooManyItemErrors
+        from .llm.limits import allowed_item_errors
+
+        with self._item_lock:
+            self.item_errors[str(item)] = message
+            failed = len(self.item_errors)
+        limit = self.runtime.settings.llm.max_item_errors
+        allowed = allowed_item_errors(limit, self.items_total)
+        if allowed is not None and failed > allowed:
+            raise TooManyItemErrors(self.item_error_summary(limit))
+
+    def item_error_summary(self, limit: Any = None) -> str:
+        with self._item_lock:
+            errors = dict(self.item_errors)
+        total = f" of {self.items_total}" if self.items_total is not None else ""
+        first_id, first = next(iter(errors.items()))
+        text = f"{len(errors)}{total} items failed"
+        if limit is not None:
+            shown = f"{limit:.0%}" if isinstance(limit, float) else str(limit)
+            text += f", more than settings.llm.max_item_errors ({shown}) allows"
+        return f"{text}; first: item {first_id}: {first}"
 
     # --- services -------------------------------------------------------------------------------------------
     @property

@@ -21,12 +21,19 @@ from .context import RunContext, Runtime
 from .errors import BudgetExceeded, OpError, PipeError
 from .fingerprint import canonical_json, hash_value
 from .graph import CompiledGraph, CompiledNode, InputRef
+from .llm.errors import TooManyItemErrors
+from .llm.limits import allowed_item_errors
 from .llm.requests import fake_script_identity, uses_fake_model
+from .llm.secrets import redact as redact_secrets
+from .llm.secrets import register as register_secrets
 from .op import path_fields
 from .preview import preview_outputs, to_jsonable
 from .reporter import NullReporter, Reporter
 from .spec import Settings
 from .store import Store
+
+
+DRAIN_GRACE_S = 10.0  # at most this long, at the end of a run, for LLM replies of failed nodes
 
 
 @dataclass
@@ -41,6 +48,7 @@ class NodeResult:
     items_done: int | None = None
     items_total: int | None = None
     warnings: list[str] = field(default_factory=list)
+    item_errors: dict[str, str] = field(default_factory=dict)  # item id -> error (LLM faults after retries)
 
 
 @dataclass
@@ -69,7 +77,7 @@ class RunResult:
             "cost_usd": self.cost_usd,
             "nodes": {
                 n.name: {"op": n.op, "status": n.status, "cache_hit": n.cache_hit, "duration_s": round(n.duration_s, 4),
-                         "error": n.error, "warnings": n.warnings}
+                         "error": n.error, "warnings": n.warnings, "item_errors": n.item_errors}
                 for n in self.nodes.values()
             },
             "metrics": self.metrics,
@@ -132,6 +140,7 @@ class Executor:
         self._values: dict[str, dict[str, Any]] = {}
         self._metrics: dict[str, dict[str, float]] = {}
         self._stop_launching = False
+        self._partial_nodes: set[str] = set()
         self._status = "succeeded"
         self._error: str | None = None
 
@@ -141,6 +150,7 @@ class Executor:
 
     async def run_async(self) -> RunResult:
         started = time.perf_counter()
+        register_secrets(self.graph.secrets)  # redacted from every error printed (the store redacts too)
         if self.store is not None:
             self.store.add_secrets(self.graph.secrets)
         keys = compute_keys(self.graph, self.runtime)
@@ -153,7 +163,18 @@ class Executor:
             self._interrupt("interrupted by the user")
             self._finish(started)
             raise
+        await self._drain_llm_requests()
         return self._finish(started)
+
+    async def _drain_llm_requests(self) -> None:
+        """Requests already sent when their node failed are paid for: wait (a bounded time) for their replies
+        to reach the response cache, so the next run need not send them again."""
+        gateway = getattr(self.runtime, "_gateway", None)
+        if gateway is None or not getattr(gateway, "_tasks", None):
+            return
+        from .llm import loop
+
+        await loop.run_async(gateway.drain(min(self.settings.llm.timeout, DRAIN_GRACE_S)))
 
     # --- planning -------------------------------------------------------------------------------------------
     def plan(self) -> tuple[dict[str, str], set[str], list[str]]:
@@ -279,6 +300,7 @@ class Executor:
             else:
                 outputs = await asyncio.to_thread(op.run, ctx, **inputs)
             self._check_outputs(node, outputs)
+            self._check_item_errors(ctx)
             result.duration_s = time.perf_counter() - t0
             await self._save(node, ctx, outputs)
         except asyncio.CancelledError:
@@ -294,6 +316,7 @@ class Executor:
         except Exception as exc:  # an op failing is reported, never crashes the run
             result.duration_s = time.perf_counter() - t0
             message = str(exc) if isinstance(exc, PipeError) else f"{type(exc).__name__}: {exc}"
+            message = redact_secrets(message)
             if self._status == "succeeded":
                 self._status = "failed"
                 self._error = str(OpError(node.name, node.op_name, message))
@@ -302,6 +325,8 @@ class Executor:
         self._values[node.name] = outputs
         result.items_done, result.items_total = ctx.items_done or None, ctx.items_total
         self._mark(node.name, "succeeded")
+        if result.item_errors and self.store is not None:  # the node row says which items failed (TUI, pipe show)
+            self.store.update_node(self.run_id, node.name, error=redact_secrets(ctx.item_error_summary()))
         return True
 
     def _check_outputs(self, node: CompiledNode, outputs: Any) -> None:
@@ -311,14 +336,36 @@ class Executor:
             raise PipeError(f"op {node.op_name} returned {got}, expected a dict with outputs {sorted(expected)} "
                             "(a bug in the op)")
 
+    def _check_item_errors(self, ctx: RunContext) -> None:
+        """Item errors fail the node once more items failed than `settings.llm.max_item_errors` allows; fewer
+        make the node partial: its result is kept for this run but not memoized, nor any result built on it."""
+        if not ctx.item_errors:
+            return
+        limit = self.settings.llm.max_item_errors
+        allowed = allowed_item_errors(limit, ctx.items_total)
+        if len(ctx.item_errors) > (allowed if allowed is not None else 0):
+            raise TooManyItemErrors(ctx.item_error_summary(limit))
+        result = self.results[ctx.node]
+        result.item_errors = dict(ctx.item_errors)
+        self._on_warning(ctx.node, ctx.item_error_summary() + " (not memoized: the next run re-sends them)")
+
+    def _partial(self, node: CompiledNode) -> bool:
+        """Whether this node's result rests on an item error (its own, or an upstream node's of this run)."""
+        if self.results[node.name].item_errors:
+            return True
+        return any(self.results[r.node].item_errors or r.node in self._partial_nodes for r in node.upstream())
+
     async def _save(self, node: CompiledNode, ctx: RunContext, outputs: dict[str, Any]) -> None:
         result = self.results[node.name]
         self._record_metrics(node, outputs)
+        partial = self._partial(node)
+        if partial:
+            self._partial_nodes.add(node.name)
         if self.store is None:
             return
         preview = preview_outputs(outputs)
         size = None
-        if node.cache:
+        if node.cache and not partial:
             save = self.store.save_result
             args = (result.key, node.op_name, node.name, outputs, preview, ctx.items)
             size = save(*args) if node.op_cls.inline else await asyncio.to_thread(save, *args)

@@ -80,7 +80,27 @@ class Gateway:
         self._inflight = _IN_FLIGHT
         self._checked_models: set[str] = set()
         self._secret_params_seen: set[str] = set()
+        self._tasks: set[asyncio.Task] = set()  # requests of this gateway not yet answered
         loop.gateway_loop()
+
+    async def drain(self, grace_s: float) -> int:
+        """Wait up to `grace_s` for requests already sent (their callers may be gone: a node failed) so that
+        their replies, already paid for, reach the cache; cancel what is left. Returns how many were waited for."""
+        pending = set(self._tasks)
+        if not pending:
+            return 0
+        done, left = await asyncio.wait(pending, timeout=grace_s)
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=1.0)
+        return len(pending)
+
+    def drain_sync(self, grace_s: float) -> int:
+        """`drain` from a thread that is not the gateway loop (the executor, at the end of a run)."""
+        if not self._tasks:
+            return 0
+        return loop.submit(self.drain(grace_s)).result(timeout=grace_s + 5.0)
 
     # --- totals read by the executor -------------------------------------------------------------------------
     @property
@@ -117,6 +137,8 @@ class Gateway:
         call = _Call()
         task = asyncio.ensure_future(self._produce(call, node, item, model, key, messages, params, check, repair))
         task.add_done_callback(_consume_exception)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         if use_cache:
             self._inflight[key] = task
             task.add_done_callback(lambda t: self._settle_in_flight(key, t))
