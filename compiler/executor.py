@@ -32,7 +32,6 @@ from .reporter import NullReporter, Reporter
 from .spec import Settings
 from .store import Store
 
-
 DRAIN_GRACE_S = 10.0  # at most this long, at the end of a run, for LLM replies of failed nodes
 
 
