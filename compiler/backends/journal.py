@@ -2,8 +2,9 @@
 values) and from a read-only view of the driver's store when the worker can open it; every write is kept in a
 journal that travels back with the result and is replayed by the driver, the only writer of the run store.
 
-Only the Store methods the executor, the LLM gateway and the ops call are provided. A SELECT given to `execute`
-runs on the read-only store (or is answered empty without one); any other statement is journaled.
+Only the Store methods the executor, the LLM gateway and the ops call are provided. A read statement given to
+`execute` runs on the read-only store (or is answered empty without one); any other statement is journaled. The
+store's typed reads (cached LLM responses, embeddings) go to the read-only store too, or find nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from pipec.compiler.interpolate import redact
+from pipec.compiler.store.interface import WRITE_METHODS
 
 # Store methods that write; the journal records them in order, with their arguments.
-WRITES = ("create_run", "add_nodes", "update_node", "save_result", "record_metrics", "finish_run")
+WRITES = WRITE_METHODS
+# Typed reads answered without a read-only store: nothing is cached.
+EMPTY_READS = {"get_llm_response": lambda *a, **k: None, "get_embeddings": lambda *a, **k: {}}
 
 
 class _Empty:
@@ -72,6 +76,11 @@ class JournalStore:
                 return 0
 
             return record
+        reader = self.__dict__.get("reader")
+        if not name.startswith("_") and reader is not None and hasattr(reader, name):
+            return getattr(reader, name)
+        if name in EMPTY_READS:
+            return EMPTY_READS[name]
         raise AttributeError(name)
 
     def reap_dead_runs(self) -> int:  # the driver reaps its own store
