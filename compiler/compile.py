@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from .dag import Dag
 from .errors import CompileError, Diagnostic, Location, PipeError, Problem, did_you_mean
 from .graph import CompiledGraph, CompiledNode, InputRef
+from .inputs import INPUTS_NODE, add_inputs_node, as_node_ref, check_inputs_used, default_outputs
 from .interpolate import InterpolationError, Resolver, parse_override, redact, resolve_params
 from .op import Op, path_fields, resolve_param_path
 from .port_types import is_compatible
@@ -122,23 +123,28 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
         out.raise_if_any()
 
     nodes: dict[str, CompiledNode] = {}
+    declared = add_inputs_node(spec, nodes, out)
     for name, node_spec in spec.nodes.items():
         compiled = _compile_node(name, node_spec, resolver, base_dir, registry, out)
         if compiled is not None:
             nodes[name] = compiled
     _bind_inputs(spec, nodes, out)
     outputs = _check_outputs(spec, nodes, out)
+    check_inputs_used(spec, declared, out)
     dag = _build_dag(nodes, out)
     out.raise_if_any()
+    outputs = outputs or default_outputs(nodes, dag, declared)
 
     display_params = redact(resolver.params, resolver.secrets)
     config = copy.deepcopy(data)
     config["params"] = display_params
     for name, node in nodes.items():
-        config["nodes"][name]["params"] = node.display_params
+        if name in config["nodes"]:
+            config["nodes"][name]["params"] = node.display_params
     graph = CompiledGraph(
         file=src.file, base_dir=base_dir, spec=spec, nodes=nodes, dag=dag, order=dag.topological_order(),
         outputs=outputs, params=display_params, config=config, secrets=dict(resolver.secrets),
+        request_inputs=declared,
     )
     return graph
 
@@ -299,6 +305,7 @@ def as_problem(item: Problem | tuple) -> Problem:
 
 def _parse_ref(text: Any, nodes: dict[str, CompiledNode], all_names: Iterable[str], path: tuple, owner: str,
                out: _Collector) -> InputRef | None:
+    text = as_node_ref(text)
     if not isinstance(text, str) or not text:
         out.add(f"an input reference must be 'node' or 'node.port', got {text!r}", path, owner)
         return None
@@ -326,8 +333,10 @@ def _parse_ref(text: Any, nodes: dict[str, CompiledNode], all_names: Iterable[st
 
 
 def _bind_inputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Collector) -> None:
-    all_names = list(spec.nodes)
+    all_names = _ref_names(spec, nodes)
     for name, node in nodes.items():
+        if name not in spec.nodes:  # the synthetic `inputs` node takes no inputs
+            continue
         declared = node.op_cls.inputs
         given = spec.nodes[name].inputs
         for input_name, raw in given.items():
@@ -363,10 +372,14 @@ def _bind_inputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Colle
                         ("nodes", name), name, f"add 'inputs: {{{input_name}: <node>.<port>}}'", key=True)
 
 
+def _ref_names(spec: PipelineSpec, nodes: dict[str, CompiledNode]) -> list[str]:
+    return list(spec.nodes) + ([INPUTS_NODE] if INPUTS_NODE in nodes and INPUTS_NODE not in spec.nodes else [])
+
+
 def _check_outputs(spec: PipelineSpec, nodes: dict[str, CompiledNode], out: _Collector) -> dict[str, InputRef]:
     outputs = {}
     for key, raw in (spec.outputs or {}).items():
-        ref = _parse_ref(raw, nodes, list(spec.nodes), ("outputs", key), None, out)
+        ref = _parse_ref(raw, nodes, _ref_names(spec, nodes), ("outputs", key), None, out)
         if ref is not None:
             outputs[key] = ref
     return outputs
