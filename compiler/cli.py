@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("pipec.compiler.commands.show", "show one run: nodes, timings, cache hits, metrics, outputs"),
     "ops": ("pipec.compiler.commands.ops", "list registered ops with parameters and typed ports"),
     "tune": ("pipec.optimizers.command", "search a pipeline's hyperparameters (see the 'tune' section)"),
+    "studies": ("pipec.compiler.commands.studies", "list tuning studies in the store"),
+    "study": ("pipec.compiler.commands.study", "show or export one tuning study (show NAME|last, export NAME)"),
     "tui": ("pipec.tui.command", "open the terminal UI on a run store"),
 }
 

@@ -40,8 +40,17 @@ def evaluate(spec: TuneSpec, metrics: dict[str, dict[str, float]], totals: dict[
     for c in spec.constraints:
         v = metric_value(metrics, totals, c.metric)
         if (c.min is not None and v < c.min) or (c.max is not None and v > c.max):
-            violated.append(f"{c.metric}={v:.4g} outside [{c.min}, {c.max}]")
+            violated.append(f"{c.metric}={v:.4g} {bounds(c.min, c.max)}")
     return value, (None if violated else oriented(value, spec.main.direction)), violated
+
+
+def bounds(low: float | None, high: float | None) -> str:
+    """'not >= 0.5', 'not <= 0.05' or 'outside [0.1, 0.9]' (no None shown for an open side)."""
+    if low is None:
+        return f"not <= {high:g}"
+    if high is None:
+        return f"not >= {low:g}"
+    return f"outside [{low:g}, {high:g}]"
 
 
 def tie_break(spec: TuneSpec, metrics: dict[str, Any], totals: dict[str, float]) -> float:

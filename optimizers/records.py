@@ -12,6 +12,8 @@ JSON shapes written here:
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipec.compiler.store import Store
 from pipec.compiler.store.records import ProposalRecord, StudyRecord, TrialRecord
 from pipec.compiler.store.runs import to_json as _json
@@ -61,3 +63,24 @@ class StudyRecords:
 
     def proposals(self, study_id: str) -> list[ProposalRecord]:
         return self.store.proposals(study_id)
+
+
+# --- issue 12 reads (through the store's typed methods; no SQL here) ---------------------------------------------
+
+ALL_ITEMS = 10_000_000
+
+
+def node_items(store: Store, run_id: str, node: str) -> list[dict[str, Any]] | None:
+    """The per-item rows node `node` recorded in run `run_id` (also when it came from the cache), or None
+    when the run has no such node."""
+    cache_key = store.node_cache_key(run_id, node)
+    return store.items(cache_key, limit=ALL_ITEMS) if cache_key else None
+
+
+def list_studies(store: Store) -> list[dict[str, Any]]:
+    """Every study, newest first: the study row with its trial counts (trials, complete, failed) and best values."""
+    out = []
+    for summary in store.list_studies():
+        row = store.find_study(summary["name"])
+        out.append({**(row.to_dict() if row is not None else {}), **summary.to_dict()})
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from pipec.compiler.interpolate import parse_override
 from pipec.compiler.yaml_source import load_yaml_file
 
 from .objective import metric_value
+from .pareto import front_trials
 from .strategies import TrialView
 
 SHOWN_TEXT = 28
@@ -20,20 +22,30 @@ WIDE_PAGE = 220  # columns of the tables when stdout is not a terminal
 
 
 def short(value: Any, width: int = SHOWN_TEXT) -> str:
-    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    """A value as a table shows it: 4 significant digits, no '-0', lists and mappings as JSON (null, not None)."""
+    if isinstance(value, float):
+        text = f"{value + 0.0:.4g}"  # -0.0 + 0.0 is 0.0
+        text = "0" if text in ("-0", "0") else text
+    elif isinstance(value, (list, dict)) or value is None:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
     text = " ".join(text.split())
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def trial_rows(outcome, best: TrialView | None) -> tuple[list[str], list[list[str]]]:
     spec = outcome.spec
-    extra = [m.metric for m in ([spec.secondary] if spec.secondary else [])] + [c.metric for c in spec.constraints]
+    extra = [o.metric for o in spec.all_objectives[1:]]
+    extra += [m.metric for m in ([spec.secondary] if spec.secondary else [])] + [c.metric for c in spec.constraints]
+    on_front = {t.number for t in front_trials(spec, outcome.history.trials)} if len(spec.all_objectives) > 1 \
+        else set()
     budgeted = any(t.budget is not None for t in outcome.history.trials)
     header = ["#", "state", *outcome.space.params, *(["budget"] if budgeted else []), spec.main.metric, *extra,
               "cost $", "time s", "cached", "note"]
     rows = []
     for t in sorted(outcome.history.trials, key=lambda t: t.number):
-        mark = "★" if best is not None and t.number == best.number else ""
+        mark = "★" if best is not None and t.number == best.number else ("◆" if t.number in on_front else "")
         metrics = []
         for address in extra:
             try:
@@ -76,7 +88,7 @@ def effects(outcome, best: TrialView | None) -> list[tuple[str, list[tuple[str, 
     return out
 
 
-def print_report(outcome, best: TrialView | None, console=None) -> None:
+def print_report(outcome, best: TrialView | None, console=None, effects_table: bool = True) -> None:
     from rich.table import Table
 
     console = console or _console()
@@ -90,7 +102,7 @@ def print_report(outcome, best: TrialView | None, console=None) -> None:
     for r in rows:
         table.add_row(*r)
     console.print(table)
-    if best is not None and len(outcome.history.trials) > 1:
+    if effects_table and best is not None and len(outcome.history.trials) > 1:
         etable = Table(title=f"effect of each parameter on {outcome.spec.main.metric} (mean / best / trials)",
                        title_justify="left")
         for h in ("parameter", "value", "mean", "best", "n", "spread"):
@@ -100,6 +112,77 @@ def print_report(outcome, best: TrialView | None, console=None) -> None:
                 etable.add_row(path if i == 0 else "", value, f"{mean:.4g}", f"{top:.4g}", str(n),
                                f"{spread:.4g}" if i == 0 else "")
         console.print(etable)
+
+
+def print_front(outcome, console=None) -> None:
+    """Several objectives: the Pareto front (★ the point --out writes, ◆ the others in the trials table)."""
+    from rich.table import Table
+
+    from .study import best_trial, value_of
+
+    spec = outcome.spec
+    if len(spec.all_objectives) < 2:
+        return
+    console = console or _console()
+    chosen = best_trial(spec, outcome.history.trials)
+    table = Table(title=f"Pareto front ({len(spec.all_objectives)} objectives); ★ picked by "
+                        + (f"tune.pick ({spec.pick.metric} within {spec.pick.max_loss:.0%})"
+                           if spec.pick and spec.pick.metric else "the knee"), title_justify="left")
+    table.add_column("#", justify="right")
+    for o in spec.all_objectives:
+        table.add_column(f"{o.metric} ({'max' if o.direction == 'maximize' else 'min'})", justify="right")
+    table.add_column("config")
+    for t in front_trials(spec, outcome.history.trials):
+        mark = "★" if chosen is not None and chosen.number == t.number else ""
+        values = [short(value_of(t, o.metric)) for o in spec.all_objectives]
+        table.add_row(f"{mark}{t.number}", *values, short(" ".join(f"{k}={short(v, 12)}" for k, v in
+                                                                  t.config.items()), 80))
+    console.print(table)
+
+
+def validation_rows(outcome) -> list[list[str]]:
+    """Per objective: default and best on the tuning and validation parts, gain, interval, items."""
+    rows = []
+    for o in (outcome.validation or {}).get("objectives") or []:
+        for part in ("tuning", "validation"):
+            c = o[part]
+            if c is None:
+                continue
+            interval = c["interval"]
+            rows.append([o["metric"], part, short(c["default"]), short(c["value"]),
+                         "-" if c["relative_gain"] is None else f"{c['relative_gain']:+.1%}",
+                         "-" if interval is None else f"[{short(interval[0])}, {short(interval[1])}]",
+                         str(c["items"] or "-"), c["note"] or ("within noise" if c["within_noise"] else "")])
+    return rows
+
+
+def print_validation(outcome, console=None) -> None:
+    """The default-vs-best table and one verdict per objective, in words."""
+    from rich.table import Table
+
+    result = outcome.validation or {}
+    if not result.get("objectives"):
+        return
+    console = console or _console()
+    split = result.get("split")
+    where = ("no validation part (add tune.validation)" if split is None else
+             f"validation: {split['fraction']:.0%} of the questions held out (seed {split['seed']}"
+             + (f", by {split['by']}" if split.get("by") else "") + ")" if split["kind"] == "split" else
+             f"validation: the graph with {split['set']}")
+    table = Table(title=f"default (trial {result.get('default_trial')}) vs best (trial {result.get('best_trial')}); "
+                        f"{where}", title_justify="left")
+    for h in ("objective", "part", "default", "best", "gain", "95% interval of the difference", "items", "note"):
+        table.add_column(h, justify="left" if h in ("objective", "part", "note") else "right")
+    for row in validation_rows(outcome):
+        table.add_row(*row)
+    console.print(table)
+    runs = [r for r in result.get("runs") or [] if r["role"] == "top" or r["status"] != "succeeded"]
+    for r in runs:
+        values = ", ".join(f"{k} = {short(v)}" for k, v in r["values"].items())
+        console.print(f"validation of trial {r['trial']} ({r['role']}): {r['status']}"
+                      + (f", {values}" if values else "") + (f" ({r['error']})" if r["error"] else ""))
+    for o in result["objectives"]:
+        console.print(f"verdict: {o['verdict']}")
 
 
 def _console():
@@ -117,17 +200,32 @@ def best_yaml(graph_file: str | Path, overrides: list[Any], out: str | Path, hea
     that they still point at the same files from `out`'s folder."""
     src = load_yaml_file(graph_file)
     data = copy.deepcopy(src.data)
+    src_dir = Path(graph_file).resolve().parent
+    out_dir = Path(out).resolve().parent
     for item in overrides:
         path, value = parse_override(item) if isinstance(item, str) else (list(item[0]), item[1])
+        value = _from_cwd(value, src_dir)
         target = override_target(data, path)
         if not isinstance(target, str):
             set_path(data, target, value)
-    src_dir = Path(graph_file).resolve().parent
-    out_dir = Path(out).resolve().parent
     if src_dir != out_dir:
         data = _rebase(data, src_dir, out_dir)
     lines = [f"# {line}" for line in header.splitlines()]
     return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+
+
+def _from_cwd(value: Any, src_dir: Path) -> Any:
+    """An override's relative path that names a file from the current directory (not beside the graph),
+    rewritten so that the written file still points at it (paths resolve beside the YAML file first)."""
+    if not isinstance(value, str) or not value or os.path.isabs(value) or "\n" in value or len(value) >= 400:
+        return value
+    try:
+        if (src_dir / value).exists() or not Path(value).exists():
+            return value
+    except OSError:
+        return value
+    # relative to the graph's folder, like the graph's own paths: _rebase then maps it to out's folder
+    return os.path.relpath(Path(value).resolve(), src_dir)
 
 
 def _rebase(value: Any, src_dir: Path, out_dir: Path) -> Any:

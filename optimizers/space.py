@@ -30,6 +30,7 @@ from pipec.compiler.compile import override_target
 from pipec.compiler.errors import did_you_mean
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+MAX_GRID = 100_000  # default of tune.max_grid
 SPECIAL_METRICS = ("cost_usd", "duration_s", "llm_calls", "cache_hits")
 MODEL_WORDS = ("model", "embedder", "generator", "llm", "judge")
 PARAM_KEYS = ("values", "prompts", "low", "high", "step", "log", "points", "type", "model")
@@ -70,8 +71,34 @@ class LLMProposerSpec(_Strict):
     max_tokens: int = Field(800, ge=16)
 
 
+class ValidationSpec(_Strict):
+    """Held-out evaluation data no trial sees (optimizers/validation.py)."""
+
+    fraction: float | None = Field(None, gt=0, lt=1, description="share of the objective's dataset questions "
+                                                                  "held out (default 0.3 unless `set` is given)")
+    seed: int = Field(0, description="seed of the split")
+    by: str | None = Field(None, description="stratify the split by this question field (e.g. type)")
+    node: str | None = Field(None, description="the dataset node to split, when the objective reaches several")
+    set: dict[str, Any] | None = Field(None, description="overrides (as --set takes them) that point the graph at "
+                                                         "other data for validation")
+
+
+class PickSpec(_Strict):
+    """Which point of a Pareto front `--out` writes: the best of the other objectives among the points within
+    `max_loss` (relative) of the front's best `metric`; without `metric`, the knee."""
+
+    metric: str | None = None
+    max_loss: float = Field(0.02, ge=0)
+
+
 class TuneSpec(_Strict):
-    objective: str | ObjectiveSpec
+    objective: str | ObjectiveSpec | None = None
+    objectives: list[ObjectiveSpec] | None = Field(None, min_length=1, description="several objectives: a Pareto "
+                                                                                    "front (the first one leads)")
+    validation: ValidationSpec | None = None
+    pick: PickSpec | None = None
+    max_consecutive_failures: int = Field(3, ge=1, description="stop after N trials in a row fail with the same "
+                                                                "error")
     direction: Literal["maximize", "minimize"] = "maximize"
     secondary: ObjectiveSpec | None = None
     constraints: list[ConstraintSpec] = Field(default_factory=list)
@@ -81,6 +108,8 @@ class TuneSpec(_Strict):
     seed: int = 0
     order: Literal["models_first", "pipeline"] | list[str] = "models_first"
     grid_points: int = Field(5, ge=2, description="points of a float range (or a wide int range) in a grid")
+    max_grid: int = Field(MAX_GRID, ge=1, description="most points a grid search may have (greedy and bandit: "
+                                                      "most grid values of one parameter)")
     halving: HalvingSpec | None = None
     llm: LLMProposerSpec | None = None
     # options of strategy: optuna / bandit, checked by each strategy's own Options model (strategies/)
@@ -89,9 +118,16 @@ class TuneSpec(_Strict):
 
     @property
     def main(self) -> ObjectiveSpec:
+        if self.objective is None:
+            return self.objectives[0] if self.objectives else ObjectiveSpec(metric="")
         if isinstance(self.objective, ObjectiveSpec):
             return self.objective
         return ObjectiveSpec(metric=self.objective, direction=self.direction)
+
+    @property
+    def all_objectives(self) -> list[ObjectiveSpec]:
+        """Every objective: `objectives`, else the single `objective`."""
+        return list(self.objectives) if self.objectives else [self.main]
 
 
 # --- parameters ------------------------------------------------------------------------------------------------
@@ -118,16 +154,29 @@ class Param:
     def categorical(self) -> bool:
         return self.kind in ("choice", "prompt")
 
+    def grid_count(self) -> int:
+        """How many values grid() has (at most: a wide int range may snap two points together); never
+        materialises anything, so a range of 10^12 values or 10^8 points is counted at once."""
+        if self.categorical:
+            return len(self.values)
+        full = self._int_count()
+        if full is not None and full <= max(self.points, 10):
+            return full
+        return self.points
+
+    def _int_count(self) -> int | None:
+        if self.kind != "int" or self.high < self.low:
+            return None
+        return (int(self.high) - int(self.low)) // int(self.step or 1) + 1
+
     def grid(self) -> list[Any]:
-        """The values a grid (and greedy) search tries, in order."""
+        """The values a grid (and greedy) search tries, in order. Callers check grid_count() first: a grid of
+        more than MAX_GRID values is refused (see grid_problems), never built."""
         if self.categorical:
             return list(self.values)
-        if self.kind == "int" and self.step:
-            full = list(range(int(self.low), int(self.high) + 1, int(self.step)))
-            if len(full) <= max(self.points, 10):
-                return full
-        if self.kind == "int" and not self.step and self.high - self.low + 1 <= max(self.points, 10):
-            return list(range(int(self.low), int(self.high) + 1))
+        full = self._int_count()
+        if full is not None and full <= max(self.points, 10):
+            return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
         n = self.points
         if self.log:
             a, b = math.log(self.low), math.log(self.high)
@@ -268,7 +317,7 @@ class Space:
         return iter(self.params.values())
 
     def grid_size(self) -> int:
-        return math.prod(len(p.grid()) for p in self)
+        return math.prod(p.grid_count() for p in self)
 
     def validate_config(self, config: dict[str, Any]) -> list[str]:
         problems = [f"unknown parameter '{k}'" for k in config if k not in self.params]
@@ -320,7 +369,14 @@ def check_tune_section(graph: Any) -> list[Problem]:
     spec, space, problems = parse_spec(graph.spec.tune)
     if spec is None:
         return problems
-    problems += _check_metric(graph, spec.main.metric, ("objective",))
+    if spec.objective is None and not spec.objectives:
+        return problems + [("the tune section needs 'objective' (or 'objectives')", (), None)]
+    if spec.objective is not None and spec.objectives:
+        problems.append(("give 'objective' or 'objectives', not both", ("objectives",), None))
+    for i, o in enumerate(spec.objectives or []):
+        problems += _check_metric(graph, o.metric, ("objectives", i, "metric"))
+    if spec.objective is not None:
+        problems += _check_metric(graph, spec.main.metric, ("objective",))
     if spec.secondary:
         problems += _check_metric(graph, spec.secondary.metric, ("secondary", "metric"))
     for i, c in enumerate(spec.constraints):
@@ -349,10 +405,9 @@ def check_tune_section(graph: Any) -> list[Problem]:
             if name not in space.params:
                 problems.append((f"order: '{name}' is not in the space", ("order", i),
                                  did_you_mean(name, space.params)))
+    problems += [(m, ("strategy",), f) for m, f in grid_problems(space, spec.strategy, spec.max_grid)]
     for param in space:
-        values = param.grid() if not param.categorical else param.values
-        if not param.categorical:
-            values = sorted({param.snap(param.low), param.snap(param.high), *values})
+        values = param.values if param.categorical else _checked_points(param)
         shorthand = isinstance(spec.space[param.path], list)
         for message, sub, fix in _check_values(graph, param.path, values, prompt=param.kind == "prompt"):
             if shorthand and sub[:1] == ("values",):
@@ -385,6 +440,9 @@ def node_targets(graph: Any, path: str) -> tuple[list[tuple[str, list[str]]], st
     if target[0] == "params":
         name = target[1]
         if len(target) > 2:
+            value = (graph.config.get("params") or {}).get(name)
+            if value is not None and not isinstance(value, dict):
+                return [], f"pipeline parameter '{name}' is a single value ({value!r:.40}), not a mapping"
             return [], None
         ref = "${" + name + "}"
         found = [(n, [k]) for n, spec in graph.spec.nodes.items() for k, v in spec.params.items()
@@ -397,7 +455,46 @@ def node_targets(graph: Any, path: str) -> tuple[list[tuple[str, list[str]]], st
         return [], (f"node '{node}' (op {op}) has no parameter '{sub[0]}'"
                     + (f"; {hint}" if (hint := did_you_mean(sub[0], fields)) else
                        f" (parameters: {', '.join(fields) or 'none'})"))
+    below = _below_a_scalar(graph.nodes[node].params, sub)
+    if below:
+        return [], f"parameter '{below}' of node '{node}' is a single value, not a mapping with keys below it"
     return [(node, sub)], None
+
+
+def _below_a_scalar(params: Any, sub: list[str]) -> str | None:
+    """The first parameter along `sub` that holds a plain value yet has more path below it, or None."""
+    value: Any = params.model_dump() if params is not None else {}
+    for i, part in enumerate(sub[:-1]):
+        value = value.get(part) if isinstance(value, dict) else None
+        if value is not None and not isinstance(value, dict):
+            return ".".join(sub[:i + 1])
+    return None
+
+
+def _checked_points(param: Param, most: int = 50) -> list[Any]:
+    """The values of a range checked against the node's parameters at compile time: its ends, and its grid
+    when that is small (a huge grid is never built to be checked)."""
+    ends = {param.snap(param.low), param.snap(param.high)}
+    return sorted(ends | set(param.grid())) if param.grid_count() <= most else sorted(ends)
+
+
+GRID_STRATEGIES = ("grid",)
+PER_PARAMETER_GRID = ("greedy", "bandit")
+
+
+def grid_problems(space: Space, strategy: str, limit: int = MAX_GRID) -> list[tuple[str, str]]:
+    """(message, fix) when `strategy` would enumerate more grid values than `limit`; counted, never built."""
+    fix = "use --strategy random (or optuna, bandit), fewer points or a coarser step; or raise tune.max_grid"
+    if strategy in GRID_STRATEGIES:
+        size = space.grid_size()
+        if size > limit:
+            return [(f"the grid has {size:,} points, more than the limit of {limit:,}", fix)]
+    if strategy in PER_PARAMETER_GRID:
+        for p in space:
+            if p.grid_count() > limit:
+                return [(f"strategy {strategy} tries every grid value of '{p.path}': {p.grid_count():,}, more "
+                         f"than the limit of {limit:,}", fix)]
+    return []
 
 
 def _check_values(graph: Any, path: str, values: list[Any], prompt: bool = False) -> list[Problem]:

@@ -21,21 +21,25 @@ from pipec.compiler.spec import Settings
 from pipec.compiler.store import Store, process_alive
 from pipec.compiler.yaml_source import load_yaml_file
 
-from .objective import evaluate, tie_break
+from .objective import evaluate, metric_value, tie_break
 from .records import INTERRUPTED, StudyRecords, _json
 from .space import (
     Space,
     TuneSpec,
     _check_values,
     current_value,
+    grid_problems,
     is_model_param,
     parse_spec,
     pipeline_position,
 )
 from .strategies import STRATEGIES, History, Proposal, StrategyContext, TrialView, config_hash
 from .strategies.context import gateway_completer
+from .validation import part_overrides
 
 FINISHED_REASONS = ("trials", "exhausted")
+STRATEGY_ALIASES = {"hyperband": ("halving", "hyperband")}  # --strategy NAME -> (strategy, halving schedule)
+BASELINE = "baseline: the graph's own values"  # the note of trial 0
 
 
 @dataclass
@@ -59,6 +63,7 @@ class StudyOutcome:
     resumed: bool = False
     reaped: int = 0
     totals: dict[str, float] = field(default_factory=dict)
+    validation: dict[str, Any] | None = None  # the validation result (optimizers/validation.py), when run
 
 
 class Tuner:
@@ -85,20 +90,31 @@ class Tuner:
         if llm_model:
             updates["llm"] = (spec.llm.model_copy(update={"model": llm_model}) if spec.llm else
                               {"model": llm_model})
+        self.strategy_name = strategy or spec.strategy
+        if self.strategy_name in STRATEGY_ALIASES:
+            self.strategy_name, schedule = STRATEGY_ALIASES[self.strategy_name]
+            if spec.halving is None:
+                raise UsageError(f"--strategy {strategy} needs a tune.halving section (param, min, max)")
+            updates["halving"] = spec.halving.model_copy(update={"schedule": schedule})
         self.spec = spec.model_validate({**spec.model_dump(), **updates}) if updates else spec
         self.space = space
-        self.strategy_name = strategy or spec.strategy
+        _check_order(self.spec.order, space)
         if self.strategy_name not in STRATEGIES:
             from pipec.compiler.errors import did_you_mean
 
             raise UsageError(f"unknown strategy '{self.strategy_name}'; "
                              + (did_you_mean(self.strategy_name, STRATEGIES) or f"choose {', '.join(STRATEGIES)}"))
+        for message, fix in grid_problems(space, self.strategy_name, self.spec.max_grid):
+            raise UsageError(f"{message} ({fix})")
         self.seed = spec.seed if seed is None else seed
         self.budgets = budgets or Budgets(trials=spec.trials)
         self.settings = settings or self.graph.spec.settings
         self.study_name = study or f"{self.graph.name}-{time.strftime('%Y%m%d-%H%M%S')}"
         self.use_cache = use_cache
         self.on_trial = on_trial
+        self.history = History([])  # the study's trials, earlier sessions included (set by run)
+        self.warnings = out_of_space(self.graph, self.space)
+        self._tune_part = part_overrides(self.graph, self.spec, "tune")  # checks tune.validation early
 
     def _compile(self, overrides: list[Any]) -> Any:
         return compile_source(self._source, self.graph_path.resolve().parent, overrides, self.registry)
@@ -106,9 +122,13 @@ class Tuner:
     # --- the study row ---------------------------------------------------------------------------------------
     def _objective_json(self) -> dict[str, Any]:
         s = self.spec
-        return {"metric": s.main.metric, "direction": s.main.direction,
-                "secondary": s.secondary.model_dump() if s.secondary else None,
-                "constraints": [c.model_dump() for c in s.constraints]}
+        out = {"metric": s.main.metric, "direction": s.main.direction,
+               "secondary": s.secondary.model_dump() if s.secondary else None,
+               "constraints": [c.model_dump() for c in s.constraints]}
+        if len(s.all_objectives) > 1:  # only then, so that studies written before still resume
+            out["objectives"] = [o.model_dump() for o in s.all_objectives]
+            out["pick"] = s.pick.model_dump() if s.pick else None
+        return out
 
     def _settings_json(self, stop_reason: str | None = None) -> dict[str, Any]:
         return {"seed": self.seed, "graph_file": str(self.graph_path.resolve()),
@@ -240,12 +260,14 @@ class Tuner:
         study_id, resumed = self._open_study()
         reaped = self.records.reap(study_id) if resumed else 0
         history, last_number = self._load_history(study_id)
+        self.history = history
         ctx = self._context(study_id)
         strategy = STRATEGIES[self.strategy_name](self.space, ctx)
         self.records.set_status(study_id, "running", self._settings_json())
         started = time.monotonic()
         stop, repeats = None, 0
         try:
+            stop = self.run_baseline(study_id, history, started)
             while stop is None:
                 stop = self._budget_stop(study_id, history, started)
                 if stop:
@@ -267,6 +289,7 @@ class Tuner:
                     strategy.tell(trial)
                     if self.on_trial:
                         self.on_trial(trial, proposal.note)
+                    stop = stop or self.failing_stop(history)
         except KeyboardInterrupt:
             self.records.set_status(study_id, "stopped", self._settings_json("interrupted"))
             raise
@@ -274,6 +297,58 @@ class Tuner:
         self.records.set_status(study_id, status, self._settings_json(stop))
         return StudyOutcome(study_id, self.study_name, self.strategy_name, self.spec, self.space, history,
                             stop or "exhausted", status, resumed, reaped, self.study_totals(study_id))
+
+    def validate(self, outcome: StudyOutcome) -> dict[str, Any]:
+        """Default vs best with intervals; with tune.validation, re-run default, best and top on the held-out
+        part first. Kept in the study's settings ("validation") for `pipe study show`."""
+        from .validation import validate_study
+
+        self.history = outcome.history
+        result = validate_study(self, outcome.study_id)
+        row = self.records.find(self.study_name) or {}
+        settings = _load(row.get("settings_json")) or {}
+        self.records.set_status(outcome.study_id, row.get("status") or outcome.status,
+                                {**settings, "validation": result})
+        outcome.validation = result
+        return result
+
+    def load(self) -> StudyOutcome:
+        """A finished (or stopped) study as it is in the store, without running anything (--validate)."""
+        row = self.records.find(self.study_name)
+        if row is None:
+            raise UsageError(f"no study '{self.study_name}' in the store (pipe studies lists them)")
+        study_id, _ = self._open_study()
+        history, _ = self._load_history(study_id)
+        self.history = history
+        settings = _load(row["settings_json"]) or {}
+        return StudyOutcome(study_id, self.study_name, self.strategy_name, self.spec, self.space, history,
+                            settings.get("stop_reason") or "exhausted", row["status"], True, 0,
+                            self.study_totals(study_id), settings.get("validation"))
+
+    def baseline_proposal(self) -> Proposal:
+        """Trial 0: the graph's own value of every parameter (also one outside the space), full size."""
+        config = {p.path: current_value(self.graph, p.path) for p in self.space}
+        return Proposal({k: v for k, v in config.items() if v is not None}, None, BASELINE)
+
+    def run_baseline(self, study_id: str, history: History, started: float) -> str | None:
+        """Run trial 0 unless the study has it; a stop reason when it hit a budget."""
+        if any(t.number == 0 for t in history.trials):
+            return None
+        proposal = self.baseline_proposal()
+        trial, stop = self._run_trial(study_id, 0, proposal, started)
+        if trial is not None:
+            history.add(trial)
+            if self.on_trial:
+                self.on_trial(trial, proposal.note)
+        return stop
+
+    def failing_stop(self, history: History) -> str | None:
+        """'failing' when the last tune.max_consecutive_failures trials all failed with the same error."""
+        n = self.spec.max_consecutive_failures
+        last = history.trials[-n:]
+        if len(last) < n or any(t.state != "failed" or not t.error for t in last):
+            return None
+        return "failing" if len({t.error for t in last}) == 1 else None
 
     def _record_notes(self, study_id: str, ctx: StrategyContext, number: int | None) -> None:
         for note in ctx.notes:
@@ -283,11 +358,16 @@ class Tuner:
         ctx.notes.clear()
 
     def overrides_for(self, proposal: Proposal) -> list[Any]:
-        items = list(self.overrides) + [(p.split("."), v) for p, v in proposal.config.items()]
+        """What a trial compiles with: the study's --set, the tuning part of the data, the config, its budget."""
+        items = self.config_overrides(proposal) + list(self._tune_part)
         if proposal.budget is not None and self.spec.halving and STRATEGIES[self.strategy_name].uses_budget:
             items.append((self.spec.halving.param.split("."), proposal.budget))
         items += [(p.split("."), v) for p, v in proposal.overrides.items()]  # e.g. a minibatch slice
         return items
+
+    def config_overrides(self, proposal: Proposal) -> list[Any]:
+        """The study's --set and the config (what `--out` writes; no data split, no budget)."""
+        return list(self.overrides) + [(p.split("."), v) for p, v in proposal.config.items()]
 
     def _run_trial(self, study_id: str, number: int, proposal: Proposal, started: float
                    ) -> tuple[TrialView | None, str | None]:
@@ -347,16 +427,67 @@ class Tuner:
         return view, None
 
 
-def best_trial(outcome_or_spec: Any, trials: list[TrialView]) -> TrialView | None:
-    """The best feasible complete trial (largest evaluation budget only), ties broken by the secondary objective."""
-    spec = outcome_or_spec.spec if hasattr(outcome_or_spec, "spec") else outcome_or_spec
+def full_size(spec: TuneSpec, trials: list[TrialView]) -> list[TrialView]:
+    """The feasible complete trials measured on the whole tuning part: with halving, the full rung (or no
+    budget, like the baseline); otherwise the largest evaluation budget."""
     done = [t for t in trials if t.state == "complete" and t.score is not None]
+    if spec.halving is not None:
+        return [t for t in done if t.budget is None or t.budget >= spec.halving.max]
+    top_budget = max((t.budget for t in done if t.budget is not None), default=None)
+    return [t for t in done if t.budget == top_budget] if top_budget is not None else done
+
+
+def best_trial(outcome_or_spec: Any, trials: list[TrialView]) -> TrialView | None:
+    """The best feasible complete full-size trial, ties broken by the secondary objective; with several
+    objectives, the point of the Pareto front that tune.pick chooses (optimizers/pareto.py)."""
+    spec = outcome_or_spec.spec if hasattr(outcome_or_spec, "spec") else outcome_or_spec
+    done = full_size(spec, trials)
     if not done:
         return None
-    top_budget = max((t.budget for t in done if t.budget is not None), default=None)
-    if top_budget is not None:
-        done = [t for t in done if t.budget == top_budget]
+    if len(spec.all_objectives) > 1:
+        from .pareto import picked
+
+        return picked(spec, done)
     return max(done, key=lambda t: (t.score, tie_break(spec, t.metrics, t.totals)))
+
+
+def top_trials(spec: TuneSpec, trials: list[TrialView], n: int) -> list[TrialView]:
+    """The n best full-size trials by the (first) objective."""
+    done = full_size(spec, trials)
+    return sorted(done, key=lambda t: (-t.score, -tie_break(spec, t.metrics, t.totals), t.number))[:n]
+
+
+def value_of(trial: TrialView | None, metric: str) -> float | None:
+    if trial is None or trial.state != "complete":
+        return None
+    try:
+        return metric_value(trial.metrics, trial.totals, metric)
+    except KeyError:
+        return None
+
+
+def _check_order(order: Any, space: Space) -> None:
+    """--order / tune.order: a usage error naming the closest path, before any study is created."""
+    if not isinstance(order, list):
+        return
+    from pipec.compiler.errors import did_you_mean
+
+    for name in order:
+        if name not in space.params:
+            hint = did_you_mean(name, space.params) or f"the space has: {', '.join(space.params)}"
+            raise UsageError(f"--order: '{name}' is not a parameter of the space; {hint} "
+                             f"(or use models_first or pipeline)")
+
+
+def out_of_space(graph: Any, space: Space) -> list[str]:
+    """A warning per parameter whose value in the graph is not in its space (the baseline still uses it)."""
+    out = []
+    for p in space:
+        value = current_value(graph, p.path)
+        if value is not None and not p.contains(value):
+            out.append(f"tune: the graph's value of '{p.path}' ({value!r}) is outside its space; trial 0 (the "
+                       f"baseline) uses it, the strategy never proposes it")
+    return out
 
 
 def _load(text: str | None) -> Any:
@@ -370,4 +501,5 @@ def _load(text: str | None) -> Any:
         return None
 
 
-__all__ = ["Budgets", "StudyOutcome", "Tuner", "best_trial", "PipeError"]
+__all__ = ["BASELINE", "Budgets", "StudyOutcome", "Tuner", "best_trial", "full_size", "top_trials", "value_of",
+           "PipeError"]

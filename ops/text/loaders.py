@@ -16,7 +16,7 @@ from pydantic import Field
 
 from .datasets import READERS, DataError, Parsed, iter_jsonl, need, read_metaqa, string_list
 from .documents import FORMATS, Unreadable, content_hash, decode, read_html, read_pdf, read_text_file
-from .sampling import SubsetParams, subset
+from .sampling import SplitParams, SubsetParams, split_part, subset
 
 TEXT_SUFFIXES = (".md", ".txt")
 DOCUMENT_SUFFIXES = (".md", ".txt", ".pdf", ".html", ".htm", ".jsonl")
@@ -310,6 +310,9 @@ class LoadDataset(Op):
                                                    "folder holds several question sets)")
         format: Format = Field("auto", description="the file format; auto detects it from the file names")
         include_unanswerable: bool = Field(False, description="SQuAD 2.0: keep questions without an answer")
+        split: SplitParams | None = Field(None, description="keep one part of a seeded tuning/validation split "
+                                                            "of the questions (before limit/sample; set by "
+                                                            "pipe tune from tune.validation)")
 
     outputs = {"documents": Out("Documents", "the passages (pooled, deduplicated)"),
                "questions": Out("Questions", "questions with answer aliases and gold evidence")}
@@ -324,6 +327,7 @@ class LoadDataset(Op):
         docs, questions = read_dataset(path, p.format, p.include_unanswerable)
         if not questions:
             raise DataError(p.path, "no questions found")
+        questions = split_part(questions, p.split)
         return {"documents": docs, "questions": subset(questions, p.limit, p.sample, p.seed, p.offset)}
 
 

@@ -31,7 +31,8 @@ def test_study_stats_count_trials_questions_and_node_executions(tmp_path, studie
     again = studies.run_study(graph, tmp_path / "g", "grid", 0, 100, full_questions=36)
     assert again.node_execs == 0  # another study over the same configs: everything memoized
     halving = studies.run_study(graph, tmp_path / "h", "halving", 0, 6, full_questions=36)
-    assert halving.questions == [4] * 6 and halving.values == [None] * 6  # partial evaluations never count
+    # trial 0 is the baseline at full size; the partial evaluations after it never count
+    assert halving.questions == [36] + [4] * 5 and halving.values[1:] == [None] * 5 and halving.values[0]
     seconds, execs = studies.run_alone(graph, grid.configs[:2], tmp_path / "alone")
     assert execs == 2 and seconds > 0
 

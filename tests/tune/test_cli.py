@@ -20,7 +20,7 @@ def test_tune_writes_a_best_config_that_validates_and_reproduces_the_score(tmp_p
     header = next(line for line in captured.out.splitlines() if "objective.score" in line)
     assert all(name in header for name in ("objective.y", "cost $", "time s", "cached", "note"))  # not crushed
     assert "best: trial" in captured.err and "objective.score = 1.1" in captured.err
-    assert "trial 1: 0.75 (best 0.75)" in captured.err  # a line per trial
+    assert "trial 0: 0.75 (best 0.75)" in captured.err  # a line per trial, the baseline first
     assert main(["validate", str(out)]) == 0
     # A fresh store: nothing memoized, the score is recomputed from the YAML alone.
     assert main(["run", str(out), "--store", str(tmp_path / "fresh"), "--json"]) == 0
@@ -77,6 +77,6 @@ def test_help_describes_study_budgets_resume_and_exit_codes(capsys):
         main(["tune", "--help"])
     out = capsys.readouterr().out
     assert exc.value.code == 0
-    for text in ("--strategy {grid,random,greedy,llm,halving}", "--max-usd X", "stop the study when its LLM spend",
+    for text in ("--strategy {grid,random,greedy,llm,halving,hyperband}", "--max-usd X", "stop the study when its LLM spend",
                  "--study NAME", "resume", "exit codes", "--out FILE", "docs/tune.md"):
         assert text in out

@@ -70,7 +70,9 @@ def test_rung_budgets():
 def test_halving_promotes_the_best_to_the_full_evaluation(tmp_path):
     graph = write_graph(tmp_path, {"space": DISCRETE, "halving": {"param": "questions", "min": 4, "max": 100,
                                                                   "eta": 3}}, params={"noise": 0.1})
-    outcome, best, rows = run_study(graph, tmp_path / "s", strategy="halving", seed=0, trials=40)
+    outcome, best, rows = run_study(graph, tmp_path / "s", strategy="halving", seed=0, trials=41)
+    assert rows[0]["number"] == 0 and rows[0]["budget"] is None  # the baseline: the graph's values, full size
+    rows = rows[1:]
     budgets = [r["budget"] for r in rows]
     assert budgets[:27] == [4] * 27 and budgets[27:36] == [11] * 9 and budgets[36:39] == [33] * 3
     assert budgets[39] == 100 and best.budget == 100 and best.number == 40
@@ -109,8 +111,8 @@ def test_llm_strategy_repairs_and_rejects_proposals_and_records_them(tmp_path):
     outcomes = [p["outcome"] for p in proposals]
     assert outcomes[:4] == ["rejected", "repaired", "rejected", "repaired"] and outcomes[4:] == ["rejected"] * 3
     assert "not a JSON object" in proposals[0]["reason"] and "'z' is not one of" in proposals[2]["reason"]
-    assert "dropped unknown parameter 'bogus'" in proposals[1]["reason"] and proposals[1]["trial_number"] == 2
-    assert "duplicate of trial 3" in proposals[4]["reason"]
+    assert "dropped unknown parameter 'bogus'" in proposals[1]["reason"] and proposals[1]["trial_number"] == 1
+    assert "duplicate of trial 2" in proposals[4]["reason"]
     assert len(script.calls) == len(proposals)  # a retry is a new prompt, never an LLM-cache hit
     prompt = script.calls[1]["messages"][-1]["content"]
     assert "maximize the metric 'objective.score'" in prompt and '"kind": "a"' in prompt
@@ -134,7 +136,8 @@ def test_llm_strategy_writes_new_prompts_from_failures(tmp_path):
 def test_hyperband_brackets_start_at_each_rung_in_turn(tmp_path):
     halving = {"param": "questions", "min": 4, "max": 100, "eta": 3, "schedule": "hyperband"}
     graph = write_graph(tmp_path, {"space": DISCRETE, "halving": halving}, params={"noise": 0.1})
-    outcome, best, rows = run_study(graph, tmp_path / "s", strategy="halving", seed=0, trials=62)
+    outcome, best, rows = run_study(graph, tmp_path / "s", strategy="halving", seed=0, trials=63)
+    rows = rows[1:]  # after the baseline
     budgets = [r["budget"] for r in rows]
     assert budgets[:27] == [4] * 27 and budgets[39] == 100  # bracket 1: successive halving from the smallest
     assert budgets[40:52] == [11] * 12 and budgets[52:56] == [33] * 4 and budgets[56:58] == [100] * 2  # bracket 2

@@ -75,7 +75,7 @@ def test_a_study_resumes_without_running_a_config_twice(tmp_path):
     second, best, rows = run_study(graph, tmp_path / "s", strategy="grid", study="g", trials=75)
     assert not first.resumed and second.resumed and second.study_id == first.study_id
     assert len(rows) == 75 and len({r["config_hash"] for r in rows}) == 75
-    assert [r["number"] for r in rows] == list(range(1, 76))
+    assert [r["number"] for r in rows] == list(range(0, 75))  # trial 0: the baseline
     assert best.value == pytest.approx(OPTIMUM)
     # The same configs in another study: every node comes from the memo of the first study.
     third, _, rows3 = run_study(graph, tmp_path / "s", strategy="grid", study="again", trials=3)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from ..data import fmt
 from ..data.study import StudyView, best_so_far, score_against, study_view
 from ..widgets.best_plot import BestPlot
+from ..widgets.front_plot import FrontData, FrontPlot, front_data
 from ..widgets.param_plot import ParamPlot
 from ..widgets.trials_table import TrialsTable
 from .base import DataScreen
@@ -24,14 +25,18 @@ class StudyData:
     view: StudyView
     curve: tuple[list[int], list[float], list[float]]
     series: dict[str, tuple[list[Any], list[float], list[str] | None]] = field(default_factory=dict)
+    front: FrontData | None = None  # several objectives: the first two and the Pareto front
 
 
 def read_study(reader, study_id: str) -> StudyData | None:
     study = reader.study(study_id)
     if study is None:
         return None
-    view = study_view(study, reader.trials(study_id))
-    return StudyData(view, best_so_far(view), {p: score_against(view, p) for p in view.params})
+    rows = reader.trials(study_id)
+    view = study_view(study, rows)
+    rows = [r if isinstance(r, dict) else r.to_dict() for r in rows]
+    return StudyData(view, best_so_far(view), {p: score_against(view, p) for p in view.params},
+                     front_data(study if isinstance(study, dict) else study.to_dict(), rows))
 
 
 def study_summary(view: StudyView) -> Text:
@@ -58,6 +63,7 @@ class StudyScreen(DataScreen):
         Binding("1", "tab('trials')", "Trials"),
         Binding("2", "tab('best')", "Best so far"),
         Binding("3", "tab('params')", "Params"),
+        Binding("4", "tab('front')", "Front", show=False),
         Binding("m", "mark", "Mark"),
         Binding("d", "diff", "Diff"),
         Binding("v", "next_param", "Next param"),
@@ -98,6 +104,18 @@ class StudyScreen(DataScreen):
         self._show_table()
         self.query_one(BestPlot).show(*data.curve, view.metric)
         self._show_param()
+        self._show_front(data.front)
+
+    def _show_front(self, front: FrontData | None) -> None:
+        """A Front tab (the first two objectives, the front highlighted), only for several objectives."""
+        if front is None:
+            return
+        tabs = self.query_one("#study-tabs", TabbedContent)
+        if not self.query("#front-plot"):
+            tabs.add_pane(TabPane("Front", FrontPlot(id="front-plot"), id="front"))
+            self.call_after_refresh(lambda: self.query_one(FrontPlot).show(front))
+            return
+        self.query_one(FrontPlot).show(front)
 
     def _show_table(self) -> None:
         if self.data is None:
