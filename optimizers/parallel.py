@@ -76,6 +76,8 @@ class ParallelTuner(Tuner):
         study_id, resumed = self._open_study()
         reaped = self.records.reap(study_id) if resumed else 0
         history, last_number = self._load_history(study_id)
+        self.history = history
+        baseline = not any(t.number == 0 for t in history.trials)  # trial 0 goes first, as in a serial study
         ctx = self._context(study_id)
         strategy = STRATEGIES[self.strategy_name](self.space, ctx)
         self.backend = make_backend(self.backend_name, self.workers, self.ray_address)
@@ -96,6 +98,10 @@ class ParallelTuner(Tuner):
                         break
                     if stop:
                         break
+                    if baseline:
+                        baseline = False
+                        self._launch(study_id, 0, self.baseline_proposal(), held, history, strategy)
+                        continue
                     proposal = ask(strategy, history, pending)
                     number = last_number + 1
                     self._record_notes(study_id, ctx, number if proposal else None)
@@ -111,10 +117,7 @@ class ParallelTuner(Tuner):
                             break
                         continue
                     last_number = number
-                    flight = self._start(study_id, number, proposal)
-                    if flight is None:  # did not compile: finished as failed already
-                        continue
-                    held.append(flight)
+                    self._launch(study_id, number, proposal, held, history, strategy)
                 held = self._dispatch(study_id, held, flights)
                 if not flights:  # a held trial always waits on one in flight, so nothing is left
                     break
@@ -131,9 +134,11 @@ class ParallelTuner(Tuner):
                         stop = reason
                     if trial is not None:
                         history.add(trial)
-                        strategy.tell(trial)
+                        if flight.number != 0:
+                            strategy.tell(trial)
                         if self.on_trial:
                             self.on_trial(trial, flight.proposal.note)
+                        stop = stop or self.failing_stop(history)
                 if stop:  # a budget: let trials in flight finish, launch nothing more
                     exhausted = True
         except KeyboardInterrupt:
@@ -161,7 +166,20 @@ class ParallelTuner(Tuner):
         return max(0.0, self.budgets.timeout_s - (time.monotonic() - started))
 
     # --- one trial ---------------------------------------------------------------------------------------------
-    def _start(self, study_id: str, number: int, proposal: Proposal) -> Flight | None:
+    def _launch(self, study_id: str, number: int, proposal: Proposal, held: list[Flight], history: History,
+                strategy: Any) -> None:
+        """Start trial `number`: held until it can be dispatched, or finished at once when it does not compile."""
+        started = self._start(study_id, number, proposal)
+        if isinstance(started, Flight):
+            held.append(started)
+            return
+        history.add(started)
+        if number != 0:
+            strategy.tell(started)
+        if self.on_trial:
+            self.on_trial(started, proposal.note)
+
+    def _start(self, study_id: str, number: int, proposal: Proposal) -> Flight | TrialView:
         flight = Flight(number, proposal, new_run_id())
         self.records.start_trial(study_id, number, proposal.config, config_hash(proposal.config, proposal.budget),
                                  proposal.budget, flight.run_id, proposal.note)
@@ -170,11 +188,8 @@ class ParallelTuner(Tuner):
         except CompileError as exc:
             error = "the config does not compile: " + "; ".join(d.message for d in exc.diagnostics)
             self.records.finish_trial(study_id, number, "failed", error=error)
-            view = TrialView(number, proposal.config, proposal.budget, "failed", None, run_id=flight.run_id,
+            return TrialView(number, proposal.config, proposal.budget, "failed", None, run_id=flight.run_id,
                              error=error, note=proposal.note)
-            if self.on_trial:
-                self.on_trial(view, proposal.note)
-            return None
         return flight
 
     def _dispatch(self, study_id: str, held: list[Flight], flights: dict[Future, Flight]) -> list[Flight]:

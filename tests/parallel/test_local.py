@@ -45,7 +45,8 @@ def test_trials_run_at_the_same_time(tmp_path):
 
 @pytest.mark.slow
 def test_a_failing_trial_fails_alone_and_the_study_goes_on(tmp_path):
-    graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, objective={"fail_above_x": 0.3})
+    graph = write_graph(tmp_path, {"strategy": "grid", "max_consecutive_failures": 10}, shared_sleep=0.0,
+                        objective={"fail_above_x": 0.3})
     outcome, best, rows = run_study(graph, tmp_path / "store", workers=2, trials=12)
     failed = [r for r in rows if r["state"] == "failed"]
     assert len(rows) == 12 and len(failed) == 6  # x in {0.4, 0.6} for the three kinds
