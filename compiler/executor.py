@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import signals
 from .context import RunContext, Runtime
 from .errors import BudgetExceeded, OpError, PipeError
 from .fingerprint import canonical_json, hash_value
@@ -157,10 +159,14 @@ class Executor:
         self._record_start(keys)
         self.reporter.run_started(self.graph, self.results)
         try:
-            await self._execute(to_run)
+            with signals.running(asyncio.current_task()):
+                await self._execute(to_run)
         except asyncio.CancelledError:
-            self._interrupt("interrupted by the user")
+            signum = signals.received()
+            self._interrupt("interrupted by the user" if signum != signal.SIGTERM else "terminated (SIGTERM)")
             self._finish(started)
+            if signum is not None:
+                raise KeyboardInterrupt from None  # out of asyncio.run, to the command (exit 130/143)
             raise
         await self._drain_llm_requests()
         return self._finish(started)

@@ -37,6 +37,9 @@ def run(args) -> int:
         hint = did_you_mean(unknown[0], graph.nodes)
         raise UsageError(f"--force: no node '{unknown[0]}'" + (f"; {hint}" if hint else ""))
     request = parse_cli_inputs(args.inputs, graph.request_inputs)
+    from .. import signals
+
+    signals.install()  # SIGINT/SIGTERM: stop within a second, mark the run interrupted, exit 130/143
     store = open_store(args)
     reporter = NullReporter() if args.quiet else reporter_for(sys.stderr)
     executor = RequestExecutor(graph, store, inputs=request, use_cache=not args.no_cache, force=args.force,
@@ -49,7 +52,7 @@ def run(args) -> int:
         print(f"interrupted: run {executor.run_id} stopped; completed nodes are cached, re-run to resume",
               file=sys.stderr)
         sys.stderr.flush()
-        os._exit(130)  # worker threads may still be inside an op; the store is consistent, do not wait
+        os._exit(signals.exit_code())  # worker threads may still be inside an op; the store is consistent
     store.close()
     if args.json:
         print(json.dumps(result.to_json(), indent=2, default=str))
