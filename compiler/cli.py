@@ -53,6 +53,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    from .op_index import skip_pydantic_plugin_scan
+
+    skip_pydantic_plugin_scan()  # before the first pydantic model: see op_index.py
     try:
         parser = build_parser(argv)
     except ModuleNotFoundError as exc:

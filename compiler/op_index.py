@@ -1,29 +1,54 @@
-"""The op index: which op names the installed distributions register, without scanning every distribution.
+"""The op index: which ops (and other plugins) the installed distributions register, without scanning every
+distribution on each start of `pipe`.
 
-Listing the `pipec.ops` entry points reads the metadata of every installed distribution (hundreds of files) on
-each start of `pipe`. The index keeps the result in a small JSON file, valid while nothing it was built from
-changed: the folders on `sys.path` (installing, upgrading or removing a distribution adds or renames a
-`*.dist-info` folder there, which changes the folder's mtime) and the `entry_points.txt` of each distribution
-that registers ops (an editable install rewrites it in place). Third-party plugins and pipec's own ops are
-indexed the same way: both are entry points. PIPEC_CACHE_DIR (default: $XDG_CACHE_HOME/pipec or ~/.cache/pipec)
-holds the file; PIPEC_NO_OP_INDEX=1 turns the cache off. An unreadable or unwritable cache is never an error.
+Listing entry points reads the metadata of every installed distribution (hundreds of files). The index keeps the
+entry points of the groups pipec asks about (`GROUPS`: ops, strategies, and pydantic's plugin group) in one small
+JSON file, valid while nothing it was built from changed: the folders on `sys.path` (installing, upgrading or
+removing a distribution adds or renames a `*.dist-info` folder there, which changes the folder's mtime) and the
+`entry_points.txt` of each distribution that registers any of them (an editable install rewrites it in place).
+Third-party plugins and pipec's own ops are indexed the same way: both are entry points.
+
+PIPEC_CACHE_DIR (default: $XDG_CACHE_HOME/pipec or ~/.cache/pipec) holds the file; PIPEC_NO_OP_INDEX=1 turns the
+cache off. An unreadable or unwritable cache is never an error.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
-from importlib.metadata import EntryPoint, distributions
 from pathlib import Path
+from typing import Any, NamedTuple
 
-FORMAT = 2
+FORMAT = 4
+GROUPS = ("pipec.ops", "pipec.strategies", "pydantic")
+
+_memo: dict | None = None  # this process's index, once read
 
 
-def cache_file(group: str) -> Path:
+class IndexedEntryPoint(NamedTuple):
+    """An entry point as the index keeps it; `load()` imports it like importlib.metadata.EntryPoint.load, without
+    importing importlib.metadata (which costs a start-up more than reading the index)."""
+
+    name: str
+    value: str  # "module:attr.path"
+    group: str
+    dist: str
+    version: str
+
+    def load(self) -> Any:
+        module, _, attrs = self.value.partition(":")
+        obj = importlib.import_module(module.strip())
+        for attr in filter(None, attrs.strip().split(".")):
+            obj = getattr(obj, attr)
+        return obj
+
+
+def cache_file() -> Path:
     root = os.environ.get("PIPEC_CACHE_DIR") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pipec"
-    return Path(root) / f"entry-points-{group}.json"
+    return Path(root) / "entry-points.json"
 
 
 def _mtime(path: str | Path) -> int | None:
@@ -37,37 +62,42 @@ def _path_stamp() -> list[list]:
     return [[p, _mtime(p or ".")] for p in sys.path]
 
 
-def scan(group: str) -> dict:
+def scan(groups: tuple[str, ...] = GROUPS) -> dict:
     """Read every distribution's entry points (the slow way) into an index."""
+    from importlib.metadata import distributions
+
     points, files, seen = [], {}, set()
     for dist in distributions():
-        name = dist.metadata["Name"] or "?"
-        key = name.lower().replace("-", "_").replace(".", "_")
+        # The folder name gives the normalized name without parsing METADATA (as entry_points() does).
+        key = getattr(dist, "_normalized_name", None) or (dist.metadata["Name"] or "?").lower().replace("-", "_")
         if key in seen:  # the first on sys.path wins, as importlib.metadata.entry_points() does
             continue
         seen.add(key)
-        found = [ep for ep in dist.entry_points if ep.group == group]
+        found = [ep for ep in dist.entry_points if ep.group in groups]
         if not found:
             continue
+        name = dist.metadata["Name"] or key
         where = getattr(dist, "_path", None)
-        ep_file = str(Path(where) / "entry_points.txt") if where is not None else None
-        if ep_file:
-            files[os.path.abspath(ep_file)] = _mtime(ep_file)
-        points += [[ep.name, ep.value, name, dist.version] for ep in found]
-    return {"format": FORMAT, "python": sys.version, "sys_path": _path_stamp(), "files": files,
-            "entry_points": points}
+        if where is not None:
+            ep_file = os.path.abspath(Path(where) / "entry_points.txt")
+            files[ep_file] = _mtime(ep_file)
+        points += [[ep.group, ep.name, ep.value, name, dist.version] for ep in found]
+    return {"format": FORMAT, "groups": list(groups), "python": sys.version, "sys_path": _path_stamp(),
+            "files": files, "entry_points": points}
 
 
 def _valid(index: dict) -> bool:
-    return (index.get("format") == FORMAT and index.get("python") == sys.version
-            and index.get("sys_path") == _path_stamp()
+    return (index.get("format") == FORMAT and index.get("groups") == list(GROUPS)
+            and index.get("python") == sys.version and index.get("sys_path") == _path_stamp()
             and all(_mtime(f) == m for f, m in index.get("files", {}).items()))
 
 
-def load(group: str) -> list[tuple[EntryPoint, str, str]]:
-    """The group's entry points as (entry point, distribution, version), from the index when it is current."""
+def _index() -> dict:
+    global _memo
+    if _memo is not None and _valid(_memo):
+        return _memo
     index = None
-    path = cache_file(group)
+    path = cache_file()
     use_cache = not os.environ.get("PIPEC_NO_OP_INDEX")
     if use_cache:
         try:
@@ -75,10 +105,27 @@ def load(group: str) -> list[tuple[EntryPoint, str, str]]:
         except (OSError, ValueError):
             index = None
     if not isinstance(index, dict) or not _valid(index):
-        index = scan(group)
+        index = scan()
         if use_cache:
             _write(path, index)
-    return [(EntryPoint(name, value, group), dist, version) for name, value, dist, version in index["entry_points"]]
+    _memo = index
+    return index
+
+
+def load(group: str) -> list[IndexedEntryPoint]:
+    """The group's entry points (name, value, group, distribution, version), from the index when it is current."""
+    if group not in GROUPS:
+        raise ValueError(f"entry-point group {group!r} is not indexed (indexed: {', '.join(GROUPS)})")
+    return [IndexedEntryPoint(name, value, g, dist, version)
+            for g, name, value, dist, version in _index()["entry_points"] if g == group]
+
+
+def skip_pydantic_plugin_scan() -> None:
+    """Pydantic looks for its plugins by reading every distribution's entry points when the first model is
+    built. When the index shows that no distribution registers one, say so through pydantic's own switch
+    (PYDANTIC_DISABLE_PLUGINS): the same result, without the scan. Never overrides a value the user set."""
+    if "PYDANTIC_DISABLE_PLUGINS" not in os.environ and not load("pydantic"):
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
 
 
 def _write(path: Path, index: dict) -> None:

@@ -8,25 +8,25 @@ named in the YAML.
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint
 from typing import TYPE_CHECKING
 
 from .errors import PipeError
 
 if TYPE_CHECKING:
     from .op import Op
+    from .op_index import IndexedEntryPoint
 
 GROUP = "pipec.ops"
 
 
 class Registry:
     def __init__(self, include_entry_points: bool = True):
-        self._entry_points: dict[str, EntryPoint] = {}
+        self._entry_points: dict[str, IndexedEntryPoint] = {}
         self._classes: dict[str, type[Op]] = {}
         if include_entry_points:
             from .op_index import load
 
-            for ep, _dist, _version in load(GROUP):
+            for ep in load(GROUP):
                 self._entry_points.setdefault(ep.name, ep)
 
     def names(self) -> list[str]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where vectors are read or written: `pipe run` without embeddings skips it
+    import numpy as np
 
 from ..process_caches import register_process_cache
 from .runs import SQL_CHUNK
@@ -27,6 +28,8 @@ def embedding_key(text: str) -> str:
 
 class EmbeddingReads:
     def get_embeddings(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
+        import numpy as np
+
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), SQL_CHUNK):
             part = keys[i:i + SQL_CHUNK]
@@ -44,6 +47,8 @@ class EmbeddingReads:
 class EmbeddingWrites:
     def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         """Store vectors (one transaction); a key already stored keeps its vector."""
+        import numpy as np
+
         rows = [(model, k, int(v.shape[0]), np.ascontiguousarray(v, dtype=np.float32).tobytes())
                 for k, v in vectors.items()]
         if not rows:
@@ -93,6 +98,8 @@ class EmbeddingCache:
 
     def put(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         """Remember and store `vectors` now (call it per completed batch)."""
+        import numpy as np
+
         vectors = {k: np.asarray(v, dtype=np.float32) for k, v in vectors.items()}
         self._remember(model, vectors)
         if self.store is not None and vectors:

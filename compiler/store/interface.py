@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .records import (
     CachedResponse,
@@ -28,6 +26,9 @@ from .records import (
     StudySummary,
     TrialRecord,
 )
+
+if TYPE_CHECKING:  # annotations only: importing numpy would cost every `pipe run` ~0.1-0.3 s
+    import numpy as np
 
 WRITE_METHODS = (
     "create_run", "add_nodes", "update_node", "save_result", "record_metrics", "finish_run", "reap_dead_runs",

@@ -51,7 +51,7 @@ def site(tmp_path, monkeypatch):
 
 
 def names(site) -> dict[str, tuple[str, str]]:
-    return {ep.name: (dist, version) for ep, dist, version in op_index.load(GROUP)}
+    return {ep.name: (ep.dist, ep.version) for ep in op_index.load(GROUP)}
 
 
 def touch_later(path) -> None:
@@ -64,7 +64,7 @@ def test_a_plugin_is_indexed_loaded_and_compiled_like_a_built_in(site):
     found = names(site)
     assert found["plugin.hello"] == ("pipec-plugin", "1.0")
     assert "core.value" in found  # the built-ins come from the same index
-    assert op_index.cache_file(GROUP).exists()
+    assert op_index.cache_file().exists()
     graph = compile_text("nodes:\n  h: {op: plugin.hello}\n", registry=Registry())
     assert graph.nodes["h"].op_cls.__module__ == "pipec_plugin_mod"
 
@@ -73,7 +73,7 @@ def test_the_index_is_reused_while_nothing_changed(site, monkeypatch):
     install_plugin(site, "1.0", {"plugin.hello": "pipec_plugin_mod:Hello"})
     names(site)
     scans = []
-    monkeypatch.setattr(op_index, "scan", lambda group: scans.append(group) or pytest.fail("rescanned"))
+    monkeypatch.setattr(op_index, "scan", lambda *groups: scans.append(groups) or pytest.fail("rescanned"))
     assert "plugin.hello" in names(site) and scans == []
 
 
@@ -100,5 +100,20 @@ def test_an_unusable_cache_is_no_error(site, monkeypatch, tmp_path):
     assert "plugin.hello" in names(site)
     monkeypatch.setenv("PIPEC_CACHE_DIR", str(tmp_path / "corrupt"))
     (tmp_path / "corrupt").mkdir()
-    op_index.cache_file(GROUP).write_text("{not json")
+    op_index.cache_file().write_text("{not json")
     assert "plugin.hello" in names(site)
+
+
+def test_pydantic_plugins_are_not_scanned_for_when_none_is_installed(site, monkeypatch):
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    op_index.skip_pydantic_plugin_scan()
+    import os
+
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
+    info = next(site.glob("*.dist-info"), None) or site / "pydplug-1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pydplug\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[pydantic]\nmyplugin = pydplug:plugin\n")
+    op_index.skip_pydantic_plugin_scan()
+    assert "PYDANTIC_DISABLE_PLUGINS" not in os.environ  # a plugin is installed: pydantic looks for it as usual
