@@ -21,7 +21,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -57,6 +57,10 @@ class LLMSettings(_Strict):
 class Settings(_Strict):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     max_concurrent_nodes: int = Field(8, ge=1, description="nodes running at the same time")
+    backend: Literal["local", "ray"] | None = Field(
+        None, description="where `pipe tune` runs parallel trials (docs/parallel.md); None: one after another")
+    node_backend: Literal["local", "ray"] = Field(
+        "local", description="ray: each ready node of a run is a Ray task (docs/parallel.md)")
 
 
 class NodeSpec(_Strict):

@@ -16,6 +16,8 @@ from pipec.compiler.commands.common import (
 )
 from pipec.compiler.commands.ranges import POSITIVE_COUNT, SECONDS, SEED
 
+from .parallel_cli import add_parallel_options, parallel_tuner
+
 STRATEGY_NAMES = ["grid", "random", "greedy", "llm", "halving", "hyperband"]  # hyperband: halving, that schedule
 
 
@@ -69,6 +71,7 @@ def add_arguments(parser):
     parser.add_argument("--llm-model", metavar="MODEL", help="proposer model of the llm strategy")
     parser.add_argument("--json", action="store_true", help="print the study as JSON on stdout")
     parser.add_argument("--quiet", "-q", action="store_true", help="no line per trial")
+    add_parallel_options(parser)
     add_run_options(parser)
     for action in parser._actions:
         for flag in action.option_strings:
@@ -78,7 +81,7 @@ def add_arguments(parser):
 def run(args) -> int:
     from pipec.compiler.errors import UsageError
 
-    from .study import Budgets, Tuner
+    from .study import Budgets
 
     graph = compile_graph(args, tune=True)
     if graph.spec.tune is None:
@@ -99,9 +102,10 @@ def run(args) -> int:
         if study is None:
             raise UsageError(f"--validate: no study of {args.graph} in the store; give --study NAME")
     printer = None if args.quiet else _progress_printer()
-    tuner = Tuner(args.graph, store, strategy=args.strategy, study=study, seed=args.seed,
-                  overrides=args.overrides, settings=settings_from_args(graph, args), use_cache=not args.no_cache,
-                  order=order, llm_model=args.llm_model, on_trial=printer)
+    tuner_cls, parallel = parallel_tuner(args, graph)
+    tuner = tuner_cls(args.graph, store, strategy=args.strategy, study=study, seed=args.seed,
+                      overrides=args.overrides, settings=settings_from_args(graph, args), use_cache=not args.no_cache,
+                      order=order, llm_model=args.llm_model, on_trial=printer, **parallel)
     if printer is not None:
         printer.tuner = tuner
     tuner.budgets = Budgets(trials=args.trials or tuner.spec.trials, timeout_s=args.timeout, max_usd=args.max_usd,

@@ -73,14 +73,18 @@ class ParallelTuner(Tuner):
 
     # --- the loop --------------------------------------------------------------------------------------------
     def run(self) -> StudyOutcome:
-        study_id, resumed = self._open_study()
+        self.backend = make_backend(self.backend_name, self.workers, self.ray_address)  # before any study row
+        try:
+            study_id, resumed = self._open_study()
+        except BaseException:
+            self.backend.close()
+            raise
         reaped = self.records.reap(study_id) if resumed else 0
         history, last_number = self._load_history(study_id)
         self.history = history
         baseline = not any(t.number == 0 for t in history.trials)  # trial 0 goes first, as in a serial study
         ctx = self._context(study_id)
         strategy = STRATEGIES[self.strategy_name](self.space, ctx)
-        self.backend = make_backend(self.backend_name, self.workers, self.ray_address)
         workers = self.backend.workers
         self.records.set_status(study_id, "running", self._settings_json())
         started = time.monotonic()
