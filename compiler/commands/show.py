@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from .common import add_store_option
 
 
@@ -19,7 +17,6 @@ def run(args) -> int:
 
     from ..errors import UsageError
     from ..store.readonly import open_store_readonly
-    from ..store.records import json_default
 
     store = open_store_readonly(args.store)  # a read: never creates a store
     if args.run_id == "last":
@@ -31,8 +28,10 @@ def run(args) -> int:
         raise UsageError(f"no run '{args.run_id}' in {args.store} (see 'pipe runs')")
     nodes = store.node_runs(run_row["id"])
     if args.json:
-        print(json.dumps({"run": run_row, "nodes": nodes, "metrics": store.run_metrics(run_row["id"])},
-                         indent=2, default=json_default))
+        from ..json_views import dumps, record_json
+
+        print(dumps({"run": record_json(run_row), "nodes": [record_json(n) for n in nodes],
+                     "metrics": [record_json(m) for m in store.run_metrics(run_row["id"])]}))
         return 0
     console = Console()
     console.print(f"[bold]run {run_row['id']}[/] {run_row['graph_name']} ({run_row['graph_file']}): "

@@ -9,9 +9,15 @@ from .common import add_graph_options, compile_graph
 
 def add_arguments(parser):
     add_graph_options(parser)
+    parser.add_argument("--json", action="store_true", help="print {ok, graph, nodes, edges, diagnostics: [{file, "
+                                                            "line, column, code, message, node, hint}]} on stdout")
 
 
 def run(args) -> int:
+    if args.json:
+        from ..json_views import validate_json
+
+        return validate_json(lambda: compile_graph(args, tune=True))
     graph = compile_graph(args, tune=True)
     print(f"{graph.file}: ok ({len(graph.nodes)} nodes, {graph.deps.number_of_edges()} edges)", file=sys.stderr)
     return 0
