@@ -44,8 +44,8 @@ def grid_table(graph: Path, store: Store, overrides: list[Any], name: str) -> tu
     t0 = time.perf_counter()
     outcome = Tuner(graph, store, strategy="grid", overrides=overrides, budgets=Budgets(trials=100_000),
                     study=f"{name}-{time.time_ns()}").run()
-    table = {key(t.config): t.value for t in outcome.history.trials
-             if t.state == "complete" and t.value is not None and "baseline" not in (t.note or "")}
+    table = {key(t.config): t.value for t in outcome.history.trials  # the baseline trial 0 included
+             if t.state == "complete" and t.value is not None and t.budget is None}
     return table, time.perf_counter() - t0
 
 
