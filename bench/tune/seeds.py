@@ -52,7 +52,6 @@ def use_data(folder: Path, args) -> None:
     validate."""
     global GRAPH, TUNING_QUESTIONS, VALIDATION
     import yaml
-
     from seeds_common import write_graph
 
     data = SHARED / args.data
