@@ -245,7 +245,7 @@ class ParallelTuner(Tuner):
             view.error = f"the trial's task failed: {str(exc).splitlines()[0]}"
             self.records.finish_trial(study_id, flight.number, "failed", error=view.error)
             return view, None
-        from pipec.compiler.backends.journal import replay
+        from pipec.compiler.store.journal import replay
 
         replay(self.store, outcome.journal)
         for name, args, _ in outcome.journal:

@@ -36,8 +36,7 @@ def run_graph(task: GraphTask) -> TaskResult:
     import socket
 
     from pipec.compiler.executor import Executor
-
-    from .journal import JournalStore
+    from pipec.compiler.store.journal import JournalStore
 
     store = JournalStore(task.cached, task.values, task.store_root, task.secrets)
     try:
