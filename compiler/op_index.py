@@ -3,8 +3,8 @@ distribution on each start of `pipe`.
 
 Listing entry points reads the metadata of every installed distribution (hundreds of files). The index keeps the
 entry points of the groups pipec asks about (`GROUPS`: ops, strategies, and pydantic's plugin group) in one small
-JSON file, valid while nothing it was built from changed: the folders on `sys.path` (installing, upgrading or
-removing a distribution adds or renames a `*.dist-info` folder there, which changes the folder's mtime) and the
+JSON file, valid while nothing it was built from changed: the distributions' metadata folders on `sys.path` (installing, upgrading or
+removing a distribution adds, renames or removes a `*.dist-info` folder, whose name carries the version) and the
 `entry_points.txt` of each distribution that registers any of them (an editable install rewrites it in place).
 Third-party plugins and pipec's own ops are indexed the same way: both are entry points.
 
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
-FORMAT = 4
+FORMAT = 5
 GROUPS = ("pipec.ops", "pipec.strategies", "pydantic")
 
 _memo: dict | None = None  # this process's index, once read
@@ -59,7 +59,19 @@ def _mtime(path: str | Path) -> int | None:
 
 
 def _path_stamp() -> list[list]:
-    return [[p, _mtime(p or ".")] for p in sys.path]
+    """What on `sys.path` decides which distributions exist: per folder, its distributions' metadata folders
+    (a `*.dist-info` name carries the version; a `*.egg-info` one does not, so its mtime counts too). Names, not
+    the folder's mtime: the current folder ('' on sys.path) changes whenever a file is written there."""
+    out = []
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as it:
+                found = sorted(e.name if e.name.endswith(".dist-info") else f"{e.name}@{_mtime(e.path)}"
+                               for e in it if e.name.endswith((".dist-info", ".egg-info")))
+        except OSError:  # a zip file or a missing folder
+            found = [_mtime(entry or ".")]
+        out.append([entry, found])
+    return out
 
 
 def scan(groups: tuple[str, ...] = GROUPS) -> dict:

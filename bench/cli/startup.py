@@ -5,14 +5,16 @@
 
 Goals (issue 15): `pipe validate` of an example and an unchanged (fully cached) `pipe run` of
 examples/quickstart.yaml under 0.3 s. Each round runs every command once, in turn, so that machine load hits all
-of them alike; the table gives min/median/max wall seconds and the median minus the median of `python -c pass`
-(what pipec itself costs). The store of `pipe run` lives in a temporary folder, filled by one run before timing.
+of them alike; the table gives min/median/max wall seconds, the median minus the median of `python -c pass`
+(what pipec itself costs), and the same for CPU seconds (user + system: steadier than wall time on a loaded
+machine). The store of `pipe run` lives in a temporary folder, filled by one run before timing.
 `import litellm` and `import numpy` are listed to show what lazy imports avoid."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,13 +41,20 @@ def commands(store: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
-def run_once(cmd: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one whole process. CPU time is what the process itself spent: on a loaded
+    machine it moves much less than wall time, which includes waiting for a core."""
+    cpu0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -60,19 +69,26 @@ def main() -> None:
         for _, cmd in cmds:
             run_once(cmd, env)  # warm the OS file cache and pipec's op index
         times: dict[str, list[float]] = {label: [] for label, _ in cmds}
+        cpus: dict[str, list[float]] = {label: [] for label, _ in cmds}
         for _ in range(args.repeats):
             for label, cmd in cmds:
-                times[label].append(run_once(cmd, env))
+                wall, cpu = run_once(cmd, env)
+                times[label].append(wall)
+                cpus[label].append(cpu)
     base = statistics.median(times["python -c pass"])
+    cpu_base = statistics.median(cpus["python -c pass"])
     print(f"whole-process wall time, s ({args.repeats} interleaved rounds; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-    header = f"{'command':<36}{'min':>8}{'median':>8}{'max':>8}{'- python':>10}"
+    header = f"{'command':<36}{'min':>8}{'median':>8}{'max':>8}{'- python':>10}{'cpu med':>9}{'- python':>10}"
     print(header)
     print("-" * len(header))
     for label, ts in times.items():
         med = statistics.median(ts)
-        extra = f"{med - base:10.3f}" if label != "python -c pass" else f"{'':>10}"
-        print(f"{label:<36}{min(ts):8.3f}{med:8.3f}{max(ts):8.3f}{extra}")
+        cpu = statistics.median(cpus[label])
+        base_row = label == "python -c pass"
+        extra = f"{'':>10}" if base_row else f"{med - base:10.3f}"
+        cpu_extra = f"{'':>10}" if base_row else f"{cpu - cpu_base:10.3f}"
+        print(f"{label:<36}{min(ts):8.3f}{med:8.3f}{max(ts):8.3f}{extra}{cpu:9.3f}{cpu_extra}")
 
 
 if __name__ == "__main__":
