@@ -17,7 +17,8 @@ def add_arguments(parser):
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="output format (default: mermaid; from --out's extension when given)")
     parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout (svg/png need a file)")
-    parser.add_argument("--run", metavar="RUN", help="show each node's status and time in this stored run")
+    parser.add_argument("--run", metavar="RUN", help="show each node's status and time in this stored run "
+                                                     "('last' for the newest)")
     add_store_option(parser)
     parser.add_argument("--json", action="store_true", help="print the graph (nodes, edges, split) as JSON")
 
@@ -47,7 +48,8 @@ def _run_states(args):
 
     store = open_store(args, readonly=True)
     try:
-        row = store.get_run(args.run)
+        latest = store.list_runs(1) if args.run == "last" else []
+        row = latest[0] if latest else store.get_run(args.run)
         if row is None:
             raise UsageError(f"no run '{args.run}' in {args.store} (see 'pipe runs')")
         return [dict(r) if not hasattr(r, "to_dict") else r.to_dict() for r in store.node_runs(row["id"])]
