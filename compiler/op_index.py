@@ -3,17 +3,19 @@ distribution on each start of `pipe`.
 
 Listing entry points reads the metadata of every installed distribution (hundreds of files). The index keeps the
 entry points of the groups pipec asks about (`GROUPS`: ops, strategies, and pydantic's plugin group) in one small
-JSON file, valid while nothing it was built from changed: the distributions' metadata folders on `sys.path` (installing, upgrading or
-removing a distribution adds, renames or removes a `*.dist-info` folder, whose name carries the version) and the
-`entry_points.txt` of each distribution that registers any of them (an editable install rewrites it in place).
+JSON file, valid while nothing it was built from changed: the distributions' metadata folders on `sys.path`
+(installing, upgrading or removing a distribution adds, renames or removes a `*.dist-info` folder, whose name
+carries the version) and the `entry_points.txt` of each distribution that registers any of them (an editable
+install rewrites it in place).
 Third-party plugins and pipec's own ops are indexed the same way: both are entry points.
 
-PIPEC_CACHE_DIR (default: $XDG_CACHE_HOME/pipec or ~/.cache/pipec) holds the file; PIPEC_NO_OP_INDEX=1 turns the
-cache off. An unreadable or unwritable cache is never an error.
+PIPEC_CACHE_DIR (default: $XDG_CACHE_HOME/pipec or ~/.cache/pipec) holds the files, one per `sys.path`;
+PIPEC_NO_OP_INDEX=1 turns the cache off. An unreadable or unwritable cache is never an error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
@@ -46,9 +48,11 @@ class IndexedEntryPoint(NamedTuple):
 
 
 def cache_file() -> Path:
+    """One file per `sys.path` (the `pipe` script, `python -m`, and pytest each see a different one)."""
     root = os.environ.get("PIPEC_CACHE_DIR") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pipec"
-    return Path(root) / "entry-points.json"
+    layout = hashlib.sha256("\0".join([sys.version, *sys.path]).encode()).hexdigest()[:16]
+    return Path(root) / f"entry-points-{layout}.json"
 
 
 def _mtime(path: str | Path) -> int | None:
