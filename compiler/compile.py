@@ -26,6 +26,7 @@ from .inputs import INPUTS_NODE, add_inputs_node, as_node_ref, check_inputs_used
 from .interpolate import InterpolationError, Resolver, parse_override, redact, resolve_params
 from .op import Op, path_fields, resolve_param_path
 from .port_types import is_compatible
+from .read_paths import prompt_path_problems
 from .registry import Registry, default_registry
 from .spec import NodeSpec, PipelineSpec
 from .yaml_source import YamlSource, load_yaml_file, parse_yaml_text
@@ -108,8 +109,13 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
                    registry: Registry | None = None, env: dict[str, str] | None = None) -> CompiledGraph:
     registry = registry or default_registry()
     out = _Collector(src)
+    if src.data is None:
+        out.add("the file is empty (or only comments)", (), location=Location(src.file, 1, 1),
+                fix="a pipeline needs a 'nodes:' section; see examples/quickstart.yaml")
+        out.raise_if_any()
     if not isinstance(src.data, dict):
-        out.add("a pipeline file must be a mapping with a 'nodes' section", ())
+        out.add(f"a pipeline file must be a mapping with a 'nodes' section, not {_kind(src.data)}", (),
+                fix="start with 'nodes:'; see examples/quickstart.yaml")
         out.raise_if_any()
     data = copy.deepcopy(src.data)
     for i, item in enumerate(overrides):
@@ -128,6 +134,8 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
         compiled = _compile_node(name, node_spec, resolver, base_dir, registry, out)
         if compiled is not None:
             nodes[name] = compiled
+    for name, field, message, fix in prompt_path_problems(nodes, base_dir, getattr(spec.settings, "allow_paths", [])):
+        out.add(message, ("nodes", name, "params", field), name, fix)
     _bind_inputs(spec, nodes, out)
     outputs = _check_outputs(spec, nodes, out)
     check_inputs_used(spec, declared, out)
@@ -147,6 +155,10 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
         request_inputs=declared,
     )
     return graph
+
+
+def _kind(value: Any) -> str:
+    return "a list" if isinstance(value, list) else f"a single value ({value!r:.40})"
 
 
 # --- overrides ----------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ def add_graph_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                         help="override a pipeline parameter (chunk_size=512) or a node parameter "
                              "(retrieve.top_k=8); repeatable")
+    parser.add_argument("--allow-path", dest="allow_paths", action="append", default=[], metavar="DIR",
+                        help="let prompt files be read from DIR, outside the graph's folder; repeatable")
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +44,9 @@ def compile_graph(args: argparse.Namespace, tune: bool = False):
     path = Path(args.graph)
     if not path.exists():
         raise UsageError(f"no such file: {path}")
+    from ..read_paths import allow_from_command_line
+
+    allow_from_command_line(getattr(args, "allow_paths", None) or [])
     graph = compile_file(path, args.overrides)
     if tune:
         check_tune(graph)

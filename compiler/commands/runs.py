@@ -6,11 +6,12 @@ import json
 import time
 
 from .common import add_store_option
+from .ranges import POSITIVE_COUNT
 
 
 def add_arguments(parser):
     add_store_option(parser)
-    parser.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    parser.add_argument("--limit", type=POSITIVE_COUNT, default=20, help="how many runs (default 20)")
     parser.add_argument("--served", action="store_true", help="only the requests answered by 'pipe serve'")
     parser.add_argument("--json", action="store_true", help="print JSON")
 

@@ -20,4 +20,10 @@ def run(args) -> int:
         return validate_json(lambda: compile_graph(args, tune=True))
     graph = compile_graph(args, tune=True)
     print(f"{graph.file}: ok ({len(graph.nodes)} nodes, {graph.deps.number_of_edges()} edges)", file=sys.stderr)
+    from ..read_paths import outside_report
+
+    lines = outside_report(graph)
+    if lines:
+        print(f"reads {len(lines)} path{'s' if len(lines) != 1 else ''} outside the graph's folder:", file=sys.stderr)
+        print("\n".join(lines), file=sys.stderr)
     return 0
