@@ -111,5 +111,6 @@ class StoreError(PipeError):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A short hint naming the closest choice, or None when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    # str(): a YAML key may be a number or null (`1: x`); it is compared as the text the user typed
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
