@@ -137,6 +137,18 @@ class Graph:
                                        force=force, settings=settings)
             return Run.from_result(executor.run())
 
+    @wrapped
+    def session(self, store: Any = ".pipe", *, max_usd_per_request: float | None = None) -> Session:
+        """Compute (or find memoized) the static part once and keep its values in memory, for many requests:
+        what `pipe serve` does, without HTTP. `store` must be an open Store or a folder (kept open)."""
+        from pipec.compiler.store import Store
+        from pipec.serve.service import Service
+
+        opened = Store(store) if isinstance(store, (str, Path)) else store
+        service = Service(self.compiled, opened, max_usd_per_request=max_usd_per_request)
+        service.start()
+        return Session(service)
+
     def to_mermaid(self, run: Any = None) -> str:
         from pipec.compiler.pictures import to_mermaid
 
@@ -146,3 +158,33 @@ class Graph:
         from pipec.compiler.pictures import to_dot
 
         return to_dot(self.compiled, run)
+
+
+class Session:
+    """A graph's static part held in memory; each `run(inputs)` answers one request (stored as a run)."""
+
+    def __init__(self, service: Any):
+        self.service = service
+
+    @property
+    def static_run_id(self) -> str:
+        return self.service.static_run.run_id
+
+    def run(self, inputs: Mapping[str, Any]) -> Run:
+        import asyncio
+
+        return asyncio.run(self.arun(inputs))
+
+    async def arun(self, inputs: Mapping[str, Any]) -> Run:
+        """The same, awaitable: concurrent requests on one event loop (as the server runs them)."""
+        from pipec.compiler.errors import PipeError
+
+        from .errors import PipecError
+
+        try:
+            result, _ = await self.service.answer(dict(inputs))
+        except PipecError:
+            raise
+        except PipeError as exc:
+            raise PipecError(exc) from exc
+        return Run.from_result(result)

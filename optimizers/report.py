@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import json
-import os
 from pathlib import Path
 from typing import Any
-
-import yaml
-from pipec.compiler.compile import override_target, set_path
-from pipec.compiler.interpolate import parse_override
-from pipec.compiler.yaml_source import load_yaml_file
 
 from .objective import metric_value
 from .pareto import front_trials
@@ -196,50 +189,8 @@ def _console():
 # --- the best config as YAML ---------------------------------------------------------------------------------
 
 def best_yaml(graph_file: str | Path, overrides: list[Any], out: str | Path, header: str) -> str:
-    """The graph's YAML with the overrides applied (comments are not kept); relative paths are rewritten so
-    that they still point at the same files from `out`'s folder."""
-    src = load_yaml_file(graph_file)
-    data = copy.deepcopy(src.data)
-    src_dir = Path(graph_file).resolve().parent
-    out_dir = Path(out).resolve().parent
-    for item in overrides:
-        path, value = parse_override(item) if isinstance(item, str) else (list(item[0]), item[1])
-        value = _from_cwd(value, src_dir)
-        target = override_target(data, path)
-        if not isinstance(target, str):
-            set_path(data, target, value)
-    if src_dir != out_dir:
-        data = _rebase(data, src_dir, out_dir)
-    lines = [f"# {line}" for line in header.splitlines()]
-    return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+    """The graph's own YAML, edited (compiler/export.py): the overrides applied, comments, order and layout
+    kept, only the values that differ changed; relative paths still point at the same files from `out`."""
+    from pipec.compiler.export import edit_yaml
 
-
-def _from_cwd(value: Any, src_dir: Path) -> Any:
-    """An override's relative path that names a file from the current directory (not beside the graph),
-    rewritten so that the written file still points at it (paths resolve beside the YAML file first)."""
-    if not isinstance(value, str) or not value or os.path.isabs(value) or "\n" in value or len(value) >= 400:
-        return value
-    try:
-        if (src_dir / value).exists() or not Path(value).exists():
-            return value
-    except OSError:
-        return value
-    # relative to the graph's folder, like the graph's own paths: _rebase then maps it to out's folder
-    return os.path.relpath(Path(value).resolve(), src_dir)
-
-
-def _rebase(value: Any, src_dir: Path, out_dir: Path) -> Any:
-    if isinstance(value, dict):
-        return {k: _rebase(v, src_dir, out_dir) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rebase(v, src_dir, out_dir) for v in value]
-    if (isinstance(value, str) and value and "\n" not in value and "${" not in value and len(value) < 400
-            and not os.path.isabs(value)):
-        candidate = src_dir / value
-        try:
-            exists = candidate.exists()
-        except OSError:
-            exists = False
-        if exists:
-            return os.path.relpath(candidate, out_dir)
-    return value
+    return edit_yaml(graph_file, overrides, out, header)

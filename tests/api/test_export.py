@@ -84,3 +84,34 @@ def test_export_of_a_run_gives_its_config(tmp_path):
     doc = json.loads(done.stdout)
     assert {o["path"]: o["value"] for o in doc["overrides"]} == {"x": 5, "delay": 0}
     assert "# The smallest pipeline" in doc["yaml"] and "x: 5\n" in doc["yaml"]
+
+
+TUNED = """# my tuned graph: this comment must survive pipe tune --out
+pipeline: tune-out
+params:
+  x: 0.0          # the knob
+  kind: a         # a | b
+  questions: null
+nodes:
+  objective:
+    op: tune.synthetic
+    params: {x: "${x}", y: 0, kind: "${kind}", questions: "${questions}"}
+tune:
+  objective: objective.score
+  space:
+    kind: [a, b]
+  strategy: grid
+"""
+
+
+def test_tune_out_edits_the_users_file(tmp_path):
+    graph = tmp_path / "graph.yaml"
+    graph.write_text(TUNED)
+    out = tmp_path / "best.yaml"
+    done = pipe("tune", str(graph), "--store", str(tmp_path / "st"), "--out", str(out), "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = out.read_text()
+    assert written.startswith("# ") and "study" in written.splitlines()[0]  # a header, then the user's file
+    assert "# my tuned graph: this comment must survive pipe tune --out" in written
+    assert "  x: 0.0          # the knob\n" in written and "  kind: b         # a | b\n" in written
+    assert written.endswith(TUNED.split("params:", 1)[1].replace("kind: a ", "kind: b "))
