@@ -302,6 +302,10 @@ class Executor:
                 outputs = await op.run(ctx, **inputs)
             elif node.op_cls.inline:
                 outputs = op.run(ctx, **inputs)
+            elif self.settings.node_backend == "ray":
+                from .backends.nodes import run_on_ray
+
+                outputs = await run_on_ray(node, ctx, inputs)
             else:
                 outputs = await asyncio.to_thread(op.run, ctx, **inputs)
             self._check_outputs(node, outputs)

@@ -60,7 +60,7 @@ class Settings(_Strict):
     backend: Literal["local", "ray"] | None = Field(
         None, description="where `pipe tune` runs parallel trials (docs/parallel.md); None: one after another")
     node_backend: Literal["local", "ray"] = Field(
-        "local", description="ray: each ready node of a run is a Ray task (docs/parallel.md)")
+        "local", description="ray: each ready node with a plain (threaded) op is a Ray task (docs/parallel.md)")
 
 
 class NodeSpec(_Strict):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -115,3 +116,56 @@ def test_a_node_removed_without_retries_fails_only_its_trial(cluster, tmp_path):
     assert len(rows) == 4 and len(failed) == 1, [r["error"] for r in rows]
     assert "lost" in failed[0]["error"]
     assert outcome.status == "finished"
+
+
+def _chain(tmp_path, n: int, node_backend: str, fail_at: int | None = None, name: str = "chain.yaml"):
+    import yaml
+    from pipec.compiler.compile import compile_file
+
+    nodes = {"start": {"op": "core.value", "params": {"value": {"items": [1, 2, 3]}}}}
+    previous = "start"
+    for i in range(n):
+        op = "core.fail" if i == fail_at else "core.sleep"
+        params = {"message": "boom at the third node"} if i == fail_at else {"seconds": 0, "steps": 1}
+        nodes[f"n{i}"] = {"op": op, "inputs": {"value": previous}, "params": params}
+        previous = f"n{i}"
+    data = {"pipeline": "chain", "settings": {"node_backend": node_backend}, "nodes": nodes,
+            "outputs": {"last": f"{previous}.value"}}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return compile_file(path)
+
+
+def test_node_backend_ray_runs_nodes_as_tasks_with_the_local_result(local_ray, tmp_path, monkeypatch):
+    from pipec.compiler.backends import nodes
+    from pipec.compiler.executor import Executor
+    from pipec.compiler.store import Store
+
+    calls: list[str] = []
+    real = nodes.run_node
+
+    def counted(task):  # runs inside the Ray worker; its return value says which process ran it
+        import os
+
+        outputs, *rest = real(task)
+        return {**outputs, "value": (outputs["value"], os.getpid())}, *rest
+
+    local = Executor(_chain(tmp_path, 20, "local", name="a.yaml"), Store(tmp_path / "a")).run()
+    on_ray = Executor(_chain(tmp_path, 20, "ray", name="b.yaml"), Store(tmp_path / "b")).run()
+    monkeypatch.setattr(nodes, "_remote", local_ray.remote(max_retries=0)(counted))
+    probe = Executor(_chain(tmp_path, 1, "ray", name="c.yaml"), Store(tmp_path / "c")).run()
+    calls.append(probe.outputs["last"][1])
+    assert calls[0] != os.getpid()  # the node ran in a Ray worker process
+    assert local.status == on_ray.status == "succeeded"
+    assert on_ray.outputs == local.outputs == {"last": {"items": [1, 2, 3]}}
+    assert [r.key for r in on_ray.nodes.values()] == [r.key for r in local.nodes.values()]  # same node keys
+
+
+def test_node_backend_ray_reports_the_op_error(local_ray, tmp_path):
+    from pipec.compiler.executor import Executor
+    from pipec.compiler.store import Store
+
+    result = Executor(_chain(tmp_path, 5, "ray", fail_at=2), Store(tmp_path / "s")).run()
+    assert result.status == "failed"
+    assert result.nodes["n2"].status == "failed" and "boom at the third node" in result.nodes["n2"].error
+    assert result.nodes["n3"].status == "skipped"
