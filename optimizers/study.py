@@ -64,6 +64,7 @@ class StudyOutcome:
     reaped: int = 0
     totals: dict[str, float] = field(default_factory=dict)
     validation: dict[str, Any] | None = None  # the validation result (optimizers/validation.py), when run
+    recommended: TrialView | None = None  # the strategy's own pick (Strategy.best), e.g. the bandit's best arm
 
 
 class Tuner:
@@ -295,8 +296,10 @@ class Tuner:
             raise
         status = "finished" if stop in FINISHED_REASONS else "stopped"
         self.records.set_status(study_id, status, self._settings_json(stop))
-        return StudyOutcome(study_id, self.study_name, self.strategy_name, self.spec, self.space, history,
-                            stop or "exhausted", status, resumed, reaped, self.study_totals(study_id))
+        outcome = StudyOutcome(study_id, self.study_name, self.strategy_name, self.spec, self.space, history,
+                               stop or "exhausted", status, resumed, reaped, self.study_totals(study_id))
+        outcome.recommended = strategy.best(history)
+        return outcome
 
     def validate(self, outcome: StudyOutcome) -> dict[str, Any]:
         """Default vs best with intervals; with tune.validation, re-run default, best and top on the held-out
@@ -440,6 +443,8 @@ def full_size(spec: TuneSpec, trials: list[TrialView]) -> list[TrialView]:
 def best_trial(outcome_or_spec: Any, trials: list[TrialView]) -> TrialView | None:
     """The best feasible complete full-size trial, ties broken by the secondary objective; with several
     objectives, the point of the Pareto front that tune.pick chooses (optimizers/pareto.py)."""
+    if getattr(outcome_or_spec, "recommended", None) is not None:
+        return outcome_or_spec.recommended
     spec = outcome_or_spec.spec if hasattr(outcome_or_spec, "spec") else outcome_or_spec
     done = full_size(spec, trials)
     if not done:

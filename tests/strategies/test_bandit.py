@@ -1,5 +1,5 @@
 """strategy: bandit: arm statistics against a hand-computed case, the best arm with min_pulls, the options,
-and real studies on examples/rag/tune.yaml (each pull a memoized run on a minibatch slice of the questions)."""
+and real studies on examples/rag/models.yaml (each pull a memoized run on a minibatch slice of the questions)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pipec.compiler.errors import UsageError
 from pipec.compiler.store import Store
 from pipec.optimizers.strategies import STRATEGIES, History, TrialView
 from pipec.optimizers.strategies import conformance as c
-from pipec.optimizers.study import Budgets, Tuner
+from pipec.optimizers.study import Budgets, Tuner, best_trial
 
 REPO = Path(__file__).resolve().parents[2]
 A, B = {"kind": "a"}, {"kind": "b"}
@@ -68,14 +68,12 @@ def test_options_are_checked():
 
 
 def rag_graph(tmp_path, **options) -> Path:
-    src = REPO / "examples" / "rag" / "tune.yaml"
+    """examples/rag/models.yaml (the first 20 questions) with the bandit over minibatches of 5."""
+    src = REPO / "examples" / "rag" / "models.yaml"
     data = yaml.safe_load(src.read_text(encoding="utf-8"))
     data["params"]["data_dir"] = str(src.parent / "data")
-    data["tune"] = {"objective": "answer_metrics.f1", "strategy": "bandit", "seed": 0,
-                    "space": {"chunk_size": [64, 128, 256], "embedder": ["minilm", "hashing"],
-                              "retriever": ["dense", "bm25", "hybrid"], "top_k": [1, 3, 5, 10]},
-                    "bandit": {"node": "data", "questions": 28, "batch": 7, **options}}
-    path = tmp_path / "tune.yaml"
+    data["tune"].update(strategy="bandit", bandit={**data["tune"]["bandit"], **options})
+    path = tmp_path / "models.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
 
@@ -87,8 +85,10 @@ def test_bandit_study_on_the_rag_example(tmp_path):
         outcome = Tuner(graph, store, budgets=Budgets(trials=10)).run()
         pulls = [t for t in outcome.history.trials if t.budget is not None]
         assert outcome.stop_reason == "trials" and len(pulls) >= 9
-        for t in pulls:  # each pull evaluated exactly its minibatch's 7 questions
-            assert t.metrics["answer_metrics"]["questions"] == 7.0
+        for t in pulls:  # each pull evaluated exactly its minibatch's 5 questions
+            assert t.metrics["answer_metrics"]["questions"] == 5.0
+        best = best_trial(outcome, outcome.history.trials)  # the study's best is the bandit's best arm
+        assert best.budget is None and best.note.startswith("bandit best arm: mean of")
         keys = [(repr(t.config), t.budget) for t in pulls]
         assert len(keys) == len(set(keys))
         # the second study of the same store replays the same pulls from the cache: nothing recomputed
