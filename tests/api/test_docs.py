@@ -31,3 +31,12 @@ def test_the_api_examples_run(monkeypatch):
         except Exception as exc:
             raise AssertionError(f"docs/api.md block {i + 1} failed: {type(exc).__name__}: {exc}\n{code}") from exc
     assert os.path.isdir(namespace["store_dir"])
+
+
+def test_import_pipec_is_cheap():
+    import subprocess
+    import sys
+
+    code = "import sys, pipec; print(sorted(m for m in sys.modules if m.startswith(('pipec', 'pydantic'))))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "['pipec']"  # names load on first use (pipec.load imports the compiler)
