@@ -100,15 +100,16 @@ def edit_yaml(graph_file: str | Path, overrides: list[Override], out: str | Path
     doc = yaml.load(text)
     src_dir = graph_file.resolve().parent
     out_dir = Path(out).resolve().parent if out else src_dir
-    changes: list[tuple[list[Any], Any]] = []
-    for item in overrides:
+    changes: list[tuple[list[Any], Any]] = _rebased(_plain(doc), src_dir, out_dir) if src_dir != out_dir else []
+    for item in overrides:  # after the graph's own paths, so that an override wins over its rebased value
         path, value = parse_override(item) if isinstance(item, str) else (list(item[0]), item[1])
         target = override_target(_plain(doc), path)
         if isinstance(target, str):
             raise UsageError(f"--set: {target}")
-        changes.append((target, _from_cwd(value, src_dir)))
-    if src_dir != out_dir:
-        changes += _rebased(_plain(doc), src_dir, out_dir)
+        value = _from_cwd(value, src_dir)  # now relative to the graph's folder, like the graph's own paths
+        if src_dir != out_dir and _is_relative_path(value) and (src_dir / value).exists():
+            value = os.path.relpath((src_dir / value).resolve(), out_dir)
+        changes = [c for c in changes if c[0] != list(target)] + [(target, value)]
     body = _splice(text, doc, changes)
     if body is None:  # a change ruamel must write itself (a new key, a multi-line value): re-emit the document
         for target, value in changes:

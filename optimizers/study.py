@@ -115,7 +115,16 @@ class Tuner:
         self.on_trial = on_trial
         self.history = History([])  # the study's trials, earlier sessions included (set by run)
         self.warnings = out_of_space(self.graph, self.space)
+        self._check_keys()
         self._tune_part = part_overrides(self.graph, self.spec, "tune")  # checks tune.validation early
+
+    def _check_keys(self) -> None:
+        """A hosted model without its API key would fail every trial the same way: refuse before the first."""
+        from .checks import missing_keys
+
+        problems = missing_keys(self.graph)
+        if problems:
+            raise UsageError("the study's trials would fail: " + "; ".join(problems))
 
     def _compile(self, overrides: list[Any]) -> Any:
         return compile_source(self._source, self.graph_path.resolve().parent, overrides, self.registry)

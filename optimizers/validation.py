@@ -42,7 +42,9 @@ def split_node(graph: Any, spec: TuneSpec) -> str:
         return wanted
     metric_node = spec.main.metric.partition(".")[0]
     upstream = nx.ancestors(graph.dag, metric_node) if metric_node in graph.dag else set()
-    found = [n for n in candidates if n in upstream]
+    feeding = {ref.node for n in upstream | {metric_node} for ref in graph.nodes[n].upstream()
+               if ref.port == "questions"}
+    found = [n for n in candidates if n in upstream and n in feeding]  # whose questions reach the objective
     if len(found) == 1:
         return found[0]
     if not found:
@@ -67,6 +69,9 @@ def part_overrides(graph: Any, spec: TuneSpec, part: str) -> list[tuple[list[str
     if v.set and v.fraction is None:
         return [] if part == "tune" else [(k.split("."), value) for k, value in v.set.items()]
     node = split_node(graph, spec)
+    if node in (graph.config.get("params") or {}):
+        raise UsageError(f"tune.validation: the dataset node '{node}' has the name of a pipeline parameter, so "
+                         f"'{node}.split' would set the parameter; rename the node")
     split = {"fraction": v.fraction or DEFAULT_FRACTION, "seed": v.seed, "by": v.by, "part": part}
     out = [([node, "split"], split)]
     if part == "validation" and v.set:

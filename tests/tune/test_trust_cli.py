@@ -188,3 +188,31 @@ def _run_id(store, study: str, number: int) -> str:
 
     records = StudyRecords(store)
     return next(t["run_id"] for t in records.trials(records.find(study)["id"]) if t["number"] == number)
+
+
+def test_a_hosted_model_without_its_key_is_refused_before_the_first_trial(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    graph = write_graph(tmp_path, {"space": GRID_SPACE}, params={"prompt": "Answer."})
+    text = graph.read_text().replace("nodes:\n", "nodes:\n  gen:\n    op: embed.model\n    params: {model: "
+                                     "openai/text-embedding-3-small}\n", 1)
+    graph.write_text(text)
+    store = tmp_path / "s"
+    code = main(["tune", str(graph), "--store", str(store), "--study", "k"])
+    err = capsys.readouterr().err
+    assert code == 2 and "OPENAI_API_KEY is not set" in err and "trials would fail" in err
+    assert not store.exists() or main(["studies", "--store", str(store), "--json"]) == 0
+
+
+def test_out_keeps_a_set_path_over_the_graphs_own_rebased_path(tmp_path, capsys, monkeypatch):
+    work, other = tmp_path / "work", tmp_path / "other"
+    (work / "data").mkdir(parents=True)
+    other.mkdir()
+    graph = write_graph(work, {"space": {"kind": ["a", "b"]}, "trials": 2}, params={"prompt": "${prompt_file}"})
+    graph.write_text(graph.read_text().replace("params:\n", "params:\n  prompt_file: data\n", 1))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "elsewhere" / "best.yaml"
+    out.parent.mkdir()
+    assert main(["tune", str(graph), "--store", str(tmp_path / "s"), "--set", "prompt_file=other",
+                 "--out", str(out), "-q"]) == 0, capsys.readouterr().err
+    written = yaml.safe_load(out.read_text())["params"]["prompt_file"]
+    assert (out.parent / written).resolve() == other.resolve(), written  # the --set, not the graph's 'data'
