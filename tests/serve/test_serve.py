@@ -97,6 +97,11 @@ def test_concurrent_requests_a_bad_body_and_a_restart_that_recomputes_nothing(tm
         locs = [tuple(d["loc"]) for d in bad.json()["detail"]]
         assert ("body", "question") in locs and ("body", "questoin") in locs
         assert httpx.post(f"{url}/run", json={"question": 5}, timeout=10).status_code == 422
+        # a request supplies values, never parameters or paths: no way to point the graph at a file
+        assert httpx.post(f"{url}/run", json={"question": "x", "data_dir": "/etc"}, timeout=10).status_code == 422
+        path_like = httpx.post(f"{url}/run", json={"question": "/etc/passwd"}, timeout=60).json()
+        docs = {h["doc_id"] for h in path_like["outputs"]["passages"][0]["hits"]}
+        assert docs and all(not d.startswith("/") and "passwd" not in d for d in docs)
 
         gold = httpx.post(f"{url}/run", json={"question": {"question": "Which library provides BM25?",
                                                            "answers": ["bm25s"]}}, timeout=60).json()
@@ -121,7 +126,7 @@ def test_concurrent_requests_a_bad_body_and_a_restart_that_recomputes_nothing(tm
                            "--json"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     served = json.loads(done.stdout)
-    assert len(served) == 10 and all(r["id"].endswith("-req") for r in served)
+    assert len(served) == 11 and all(r["id"].endswith("-req") for r in served)
 
 
 # one LLM call at a time: the budget is checked before each call (calls already in flight are not reserved)
