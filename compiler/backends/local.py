@@ -1,8 +1,10 @@
-"""The local backend: one worker process per task, forked from a clean fork server (no threads, no open
-store, pipec preloaded), so a task starts in milliseconds and a process that dies costs only its own task.
+"""The local backend: up to N long-lived worker processes on this machine, forked from a clean fork server (no
+threads, no open store, pipec preloaded). A worker runs one task at a time and keeps its process caches (loaded
+models, memos) from one trial to the next, as a serial study does. A worker that dies costs only the task it
+was running (its future fails with `WorkerLost`); the next task starts a new worker.
 
-Results come back over a pipe; the process is gone once it has sent its result. Workers ignore SIGINT: on
-Ctrl-C the driver decides what to cancel (it terminates them).
+Results come back over a pipe. Workers ignore SIGINT: on Ctrl-C the driver decides what to cancel (it
+terminates them).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import multiprocessing
 import signal
 import threading
 import traceback
+from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
@@ -19,17 +22,32 @@ from . import TaskFailed, WorkerLost
 PRELOAD = ["pipec.compiler.backends.task", "pipec.compiler.executor", "numpy"]
 
 
-def _child(fn: Any, arg: Any, conn: Any) -> None:
+def _serve(conn: Any) -> None:
+    """A worker's loop: (fn, arg) in, (ok, result or traceback) out, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        payload = (True, fn(arg))
-    except BaseException as exc:  # the driver gets the worker's traceback, not a dead pipe
-        payload = (False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-    try:
-        conn.send(payload)
-    except Exception as exc:  # e.g. an unpicklable result
-        conn.send((False, f"the result could not be sent back: {type(exc).__name__}: {exc}"))
-    conn.close()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        fn, arg = message
+        try:
+            payload = (True, fn(arg))
+        except BaseException as exc:  # the driver gets the worker's traceback, not a dead pipe
+            payload = (False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        try:
+            conn.send(payload)
+        except Exception as exc:  # e.g. an unpicklable result
+            conn.send((False, f"the result could not be sent back: {type(exc).__name__}: {exc}"))
+
+
+class _Worker:
+    def __init__(self, mp: Any):
+        self.conn, child = mp.Pipe(duplex=True)
+        self.proc = mp.Process(target=_serve, args=(child,), daemon=True)
+        self.proc.start()
+        child.close()
+        self.future: Future | None = None
 
 
 class LocalBackend:
@@ -39,53 +57,79 @@ class LocalBackend:
         self.workers = max(1, int(workers))
         self._mp = multiprocessing.get_context("forkserver")
         self._mp.set_forkserver_preload(PRELOAD)
-        self._procs: dict[Future, Any] = {}
+        self._pool: list[_Worker] = []
+        self._queue: deque[tuple[Any, Any, Future]] = deque()
         self._lock = threading.Lock()
+        self._closed = False
 
     def submit(self, fn: Any, arg: Any, num_cpus: float = 1) -> Future:
-        receive, send = self._mp.Pipe(duplex=False)
-        proc = self._mp.Process(target=_child, args=(fn, arg, send), daemon=True)
-        proc.start()
-        send.close()
         future: Future = Future()
         future.set_running_or_notify_cancel()
         with self._lock:
-            self._procs[future] = proc
-        threading.Thread(target=self._wait, args=(proc, receive, future), daemon=True).start()
+            self._queue.append((fn, arg, future))
+        self._pump()
         return future
 
-    def _wait(self, proc: Any, receive: Any, future: Future) -> None:
+    def _pump(self) -> None:
+        with self._lock:
+            while self._queue and not self._closed:
+                worker = next((w for w in self._pool if w.future is None), None)
+                if worker is None:
+                    if len(self._pool) >= self.workers:
+                        return
+                    worker = _Worker(self._mp)
+                    self._pool.append(worker)
+                fn, arg, future = self._queue.popleft()
+                worker.future = future
+                try:
+                    worker.conn.send((fn, arg))
+                except (OSError, ValueError) as exc:  # the worker died while idle
+                    self._pool.remove(worker)
+                    future.set_exception(WorkerLost(f"worker process {worker.proc.pid} is gone ({exc})"))
+                    continue
+                threading.Thread(target=self._wait, args=(worker, future), daemon=True).start()
+
+    def _wait(self, worker: _Worker, future: Future) -> None:
         try:
-            payload = receive.recv()
+            payload = worker.conn.recv()
         except (EOFError, OSError):
             payload = None
-        receive.close()
-        proc.join()
         with self._lock:
-            self._procs.pop(future, None)
+            if payload is None:
+                worker.proc.join(timeout=5)
+                if worker in self._pool:
+                    self._pool.remove(worker)
+            worker.future = None
         if payload is None:
-            future.set_exception(WorkerLost(f"worker process {proc.pid} died (exit code {proc.exitcode})"))
+            future.set_exception(WorkerLost(f"worker process {worker.proc.pid} died "
+                                            f"(exit code {worker.proc.exitcode})"))
         elif payload[0]:
             future.set_result(payload[1])
         else:
             future.set_exception(TaskFailed(payload[1]))
+        self._pump()
 
-    def pid(self, future: Future) -> int | None:
+    def worker_pids(self, busy_only: bool = True) -> list[int]:
+        """The worker processes (those running a task, by default)."""
         with self._lock:
-            proc = self._procs.get(future)
-        return proc.pid if proc is not None else None
+            return [w.proc.pid for w in self._pool if w.future is not None or not busy_only]
 
     def cancel(self, future: Future) -> None:
         with self._lock:
-            proc = self._procs.get(future)
-        if proc is not None and proc.is_alive():
-            proc.terminate()
+            self._queue = deque(item for item in self._queue if item[2] is not future)
+            worker = next((w for w in self._pool if w.future is future), None)
+        if worker is not None and worker.proc.is_alive():
+            worker.proc.terminate()
 
     def close(self) -> None:
         with self._lock:
-            procs = list(self._procs.values())
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in procs:
-            proc.join(timeout=5)
+            self._closed = True
+            pool = list(self._pool)
+        for worker in pool:
+            worker.conn.close()
+            if worker.future is not None and worker.proc.is_alive():
+                worker.proc.terminate()
+        for worker in pool:
+            worker.proc.join(timeout=5)
+            if worker.proc.is_alive():
+                worker.proc.terminate()

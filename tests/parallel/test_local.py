@@ -69,9 +69,9 @@ def test_a_killed_worker_costs_only_its_trial_and_is_retried(tmp_path):
 
     def kill_first_worker() -> None:
         for _ in range(200):
-            procs = dict(getattr(tuner.backend, "_procs", {}) or {})
-            if procs:
-                pid = next(iter(procs.values())).pid
+            pids = tuner.backend.worker_pids() if tuner.backend is not None else []
+            if pids:
+                pid = pids[0]
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 return
@@ -100,9 +100,9 @@ def test_a_killed_worker_without_retries_fails_its_trial_only(tmp_path):
 
     def kill_first_worker() -> None:
         for _ in range(200):
-            procs = dict(getattr(tuner.backend, "_procs", {}) or {})
-            if procs:
-                os.kill(next(iter(procs.values())).pid, signal.SIGKILL)
+            pids = tuner.backend.worker_pids() if tuner.backend is not None else []
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
                 return
             threading.Event().wait(0.05)
 
@@ -113,3 +113,49 @@ def test_a_killed_worker_without_retries_fails_its_trial_only(tmp_path):
     lost = [r for r in rows if r["state"] == "failed"]
     assert len(lost) == 1 and "worker" in lost[0]["error"] and "died" in lost[0]["error"]
     assert len(rows) == 4 and sum(r["state"] == "complete" for r in rows) == 3  # the study went on
+
+
+@pytest.mark.slow
+def test_parallel_greedy_follows_the_serial_path(tmp_path):
+    graph = write_graph(tmp_path, {"strategy": "greedy"}, shared_sleep=0.0)
+    _, serial_best, serial_rows = run_study(graph, tmp_path / "serial")
+    _, par_best, par_rows = run_study(graph, tmp_path / "par", workers=3)
+    assert configs(par_rows) == configs(serial_rows)  # it waits for a coordinate's candidates before moving on
+    assert par_best.config == serial_best.config
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_trials_in_flight_and_marks_the_study_interrupted(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pipec.compiler.store import Store
+
+    graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=30.0)
+    store_dir = tmp_path / "store"
+    proc = subprocess.Popen([sys.executable, "-m", "pipec.compiler.cli", "tune", str(graph), "--workers", "2",
+                             "--trials", "6", "--study", "s", "--store", str(store_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        try:
+            store = Store(store_dir, readonly=True)
+            running = store.query("SELECT COUNT(*) AS n FROM trials WHERE state='running'")[0]["n"]
+            store.close()
+        except Exception:  # not created yet, or still empty
+            running = 0
+        if running >= 2:
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    store = Store(store_dir, readonly=True)
+    rows = store.query("SELECT state, error FROM trials ORDER BY number")
+    study = store.query("SELECT status, settings_json FROM studies")[0]
+    store.close()
+    assert len(rows) == 2 and all(r["state"] == "failed" and r["error"].startswith("interrupted") for r in rows)
+    assert study["status"] == "stopped" and '"stop_reason": "interrupted"' in study["settings_json"]
