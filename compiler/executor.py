@@ -21,14 +21,12 @@ from typing import Any
 from . import signals
 from .context import RunContext, Runtime
 from .errors import BudgetExceeded, OpError, PipeError
-from .fingerprint import canonical_json, hash_value
 from .graph import CompiledGraph, CompiledNode, InputRef
+from .keys import compute_keys, key_params, params_json  # noqa: F401 - importable from here too
 from .llm.errors import TooManyItemErrors
 from .llm.limits import allowed_item_errors
-from .llm.requests import fake_script_identity, uses_fake_model
 from .llm.secrets import redact as redact_secrets
 from .llm.secrets import register as register_secrets
-from .op import path_fields
 from .preview import preview_outputs, to_jsonable
 from .reporter import NullReporter, Reporter
 from .spec import Settings
@@ -84,41 +82,6 @@ class RunResult:
             "metrics": self.metrics,
             "outputs": to_jsonable(self.outputs),
         }
-
-
-def compute_keys(graph: CompiledGraph, runtime: Runtime) -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for name in graph.order:
-        node = graph.nodes[name]
-        op = node.op_cls(node.params)
-        ctx = RunContext(runtime, name)
-        inputs = {
-            port: [f"{keys[r.node]}:{r.port}" for r in ref] if isinstance(ref, list) else f"{keys[ref.node]}:{ref.port}"
-            for port, ref in node.inputs.items()
-        }
-        material = {
-            "op": node.op_name, "version": node.op_cls.version, "code": node.op_cls.code_version(),
-            "params": key_params(node, ctx), "inputs": inputs, "content": op.fingerprint(ctx),
-        }
-        if uses_fake_model(node.display_params) and (script := fake_script_identity()):
-            material["fake_script"] = script
-        keys[name] = hash_value(material)
-    return keys
-
-
-def key_params(node: CompiledNode, ctx: RunContext) -> dict[str, Any]:
-    """The parameters as they enter a node key: a path that exists counts by its name (its content is in the
-    op's fingerprint), not by its spelling, so `data/x`, `./data/x` and an absolute path give the same key."""
-    params = node.display_params
-    fields = [f for f in path_fields(node.op_cls.Params) if isinstance(params.get(f), str) and params.get(f)]
-    if not fields:
-        return params
-    params = dict(params)
-    for name in fields:
-        resolved = ctx.resolve_path(params[name])
-        if resolved.exists():
-            params[name] = {"path_named": resolved.resolve().name}
-    return params
 
 
 class Executor:
@@ -211,7 +174,7 @@ class Executor:
         self.store.create_run(self.run_id, self.graph.name, self.graph.file, self.graph.config,
                               len(self.graph.nodes), self.study_id, self.trial_number)
         self.store.add_nodes(self.run_id, [
-            (n, node.op_name, node.op_cls.version, keys[n], canonical_json(node.display_params),
+            (n, node.op_name, node.op_cls.version, keys[n], params_json(node),
              self.results[n].cache_hit)
             for n, node in self.graph.nodes.items()
         ])

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from typing import Any
 
-from ..fingerprint import fingerprint_path
+from .fingerprints import FAKE_SCRIPT_ENV, fake_script_identity, model_fingerprint  # noqa: F401 - fake.py reads them here
 
 # Parameters that never change a response: left out of the hash and of the call log.
 TRANSPORT_PARAMS = frozenset({"timeout", "request_timeout", "max_retries", "num_retries", "api_key", "metadata",
@@ -22,8 +21,6 @@ SECRET_PARAMS = frozenset({"api_key", "aws_secret_access_key", "aws_session_toke
                            "vertex_credentials", "extra_headers", "headers"})
 
 Messages = list[dict[str, Any]]
-
-FAKE_SCRIPT_ENV = "PIPEC_FAKE_LLM"  # read by fake.py; here so cache keys need not import litellm
 
 
 def normalize_messages(messages: str | Messages) -> Messages:
@@ -53,29 +50,11 @@ def output_params(params: dict[str, Any]) -> dict[str, Any]:
 
 def request_hash(model: str, messages: Messages, params: dict[str, Any], kind: str = "chat") -> str:
     payload = {"kind": kind, "model": model, "messages": messages, "params": output_params(params)}
-    if uses_fake_model(model) and (script := fake_script_identity()):
-        payload["fake_script"] = script
+    if (fingerprint := model_fingerprint(model)) is not None:  # the provider's hook (e.g. the fake script)
+        payload["model_fingerprint"] = fingerprint
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def loggable_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: _schema_of(v) for k, v in params.items() if k not in SECRET_PARAMS}
-
-
-def fake_script_identity() -> str | None:
-    """Content hash of the `PIPEC_FAKE_LLM` script file, if set: `fake/...` replies depend on it, so response
-    caches and node keys must too (else a run with another script, or none, would get stale replies)."""
-    path = os.environ.get(FAKE_SCRIPT_ENV)
-    return fingerprint_path(path) if path else None
-
-
-def uses_fake_model(value: Any) -> bool:
-    """Whether a parameter value (nested dicts/lists) names a `fake/...` model."""
-    if isinstance(value, str):
-        return value.startswith("fake/")
-    if isinstance(value, dict):
-        return any(uses_fake_model(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(uses_fake_model(v) for v in value)
-    return False
