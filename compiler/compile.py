@@ -29,6 +29,7 @@ from .port_types import is_compatible
 from .read_paths import prompt_path_problems
 from .registry import Registry, default_registry
 from .spec import NodeSpec, PipelineSpec
+from .template_safety import template_problems
 from .yaml_source import YamlSource, load_yaml_file, parse_yaml_text
 
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -134,7 +135,9 @@ def compile_source(src: YamlSource, base_dir: Path, overrides: Iterable[Override
         compiled = _compile_node(name, node_spec, resolver, base_dir, registry, out)
         if compiled is not None:
             nodes[name] = compiled
-    for name, field, message, fix in prompt_path_problems(nodes, base_dir, getattr(spec.settings, "allow_paths", [])):
+    allow_paths = getattr(spec.settings, "allow_paths", [])
+    for name, field, message, fix in (prompt_path_problems(nodes, base_dir, allow_paths)
+                                      + template_problems(nodes, base_dir, allow_paths)):
         out.add(message, ("nodes", name, "params", field), name, fix)
     _bind_inputs(spec, nodes, out)
     outputs = _check_outputs(spec, nodes, out)

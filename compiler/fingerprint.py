@@ -83,5 +83,8 @@ def fingerprint_path(path: str | Path) -> str:
                 continue
             full = Path(root) / name
             h.update(str(full.relative_to(path)).encode())
-            h.update(_hash_file(full, full.stat()).encode())
+            try:
+                h.update(_hash_file(full, full.stat()).encode())
+            except OSError:  # a dangling symlink, or a file removed meanwhile: the op skips it with a warning
+                h.update(b"missing")
     return h.hexdigest()

@@ -94,7 +94,7 @@ class PromptTemplate:
         except UndefinedError as exc:
             raise TemplateError(f"{self.label}: {_undefined_message(str(exc))}") from None
         except SecurityError as exc:
-            raise TemplateError(f"{self.label}: not allowed in a sandboxed template: {exc}") from None
+            raise TemplateError(f"unsafe template: {self.label}: not allowed in a sandboxed template: {exc}") from None
         except TemplateError:
             raise
         except Exception as exc:  # a filter or expression failing on this value
