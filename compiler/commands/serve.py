@@ -25,6 +25,14 @@ def add_arguments(parser):
                                                             "ready (for scripts)")
 
 
+def host_warning(host: str, has_token: bool) -> str | None:
+    """The warning printed when the service binds an address other machines can reach."""
+    if host in LOOPBACK:
+        return None
+    return (f"warning: binding {host}: the service is reachable from other machines"
+            + ("" if has_token else "; anyone who can reach it can run requests (use --token-env)"))
+
+
 def run(args) -> int:
     import json
     import socket
@@ -47,9 +55,9 @@ def run(args) -> int:
         token = os.environ.get(args.token_env)
         if not token:
             raise UsageError(f"--token-env {args.token_env}: the environment variable is not set or empty")
-    if args.host not in LOOPBACK:
-        print(f"warning: binding {args.host}: the service is reachable from other machines"
-              + ("" if token else "; anyone who can reach it can run requests (use --token-env)"), file=sys.stderr)
+    warning = host_warning(args.host, token is not None)
+    if warning:
+        print(warning, file=sys.stderr)
 
     from pipec.serve.app import create_app
     from pipec.serve.service import Service
