@@ -20,6 +20,12 @@ def run(args) -> int:
         return validate_json(lambda: compile_graph(args, tune=True))
     graph = compile_graph(args, tune=True)
     print(f"{graph.file}: ok ({len(graph.nodes)} nodes, {graph.deps.number_of_edges()} edges)", file=sys.stderr)
+    from ..llm.preflight import graph_warnings
+
+    for w in graph_warnings(graph):
+        where = graph.nodes[w.node].location
+        print(f"{where}: warning: node '{w.node}': {w.message}" if where else f"warning: node '{w.node}': "
+              f"{w.message}", file=sys.stderr)
     from ..read_paths import outside_report
 
     lines = outside_report(graph)
