@@ -57,6 +57,8 @@ class LLMSettings(_Strict):
 class Settings(_Strict):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     max_concurrent_nodes: int = Field(8, ge=1, description="nodes running at the same time")
+    allow_paths: list[str] = Field(default_factory=list, description="folders outside the graph's folder that "
+                                   "prompt files may be read from (relative to the graph's folder); see --allow-path")
     backend: Literal["local", "ray"] | None = Field(
         None, description="where `pipe tune` runs parallel trials (docs/parallel.md); None: one after another")
     node_backend: Literal["local", "ray"] = Field(
