@@ -8,7 +8,6 @@ cached re-run therefore hashes little more than one short string per node.
 
 from __future__ import annotations
 
-import json
 import weakref
 from typing import Any
 
@@ -27,12 +26,23 @@ class _Static:
     def __init__(self, node: CompiledNode):
         cls = node.op_cls
         params = node.display_params
+        fields = path_fields(cls.Params)
         self.params_json = canonical_json(params)
-        self.path_fields = [f for f in path_fields(cls.Params) if isinstance(params.get(f), str) and params.get(f)]
-        self.uses_fingerprint = cls.fingerprint is not Op.fingerprint or bool(path_fields(cls.Params))
+        self.path_fields = [f for f in fields if isinstance(params.get(f), str) and params.get(f)]
+        self.uses_fingerprint = cls.fingerprint is not Op.fingerprint or bool(fields)
         self.models = fingerprinted_models(params)
-        head = {"op": node.op_name, "version": cls.version, "code": cls.code_version()}
-        self.prefix = canonical_json(head) + ("" if self.path_fields else self.params_json)
+        self.prefix = _op_head(node.op_name, cls) + ("" if self.path_fields else self.params_json)
+
+
+_heads: dict[tuple[str, type], str] = {}
+
+
+def _op_head(op_name: str, cls: type[Op]) -> str:
+    head = _heads.get((op_name, cls))
+    if head is None:
+        head = _heads[(op_name, cls)] = canonical_json(
+            {"op": op_name, "version": cls.version, "code": cls.code_version()})
+    return head
 
 
 _memo: dict[int, tuple[weakref.ref, _Static]] = {}
@@ -58,9 +68,11 @@ def compute_keys(graph: CompiledGraph, runtime: Runtime) -> dict[str, str]:
     for name in graph.order:
         node = graph.nodes[name]
         static = static_part(node)
-        inputs = [(port, [keys[r.node] + ":" + r.port for r in ref] if isinstance(ref, list)
-                   else keys[ref.node] + ":" + ref.port) for port, ref in sorted(node.inputs.items())]
-        dynamic: dict[str, Any] = {"inputs": inputs}
+        # Port names are identifiers and keys hex, so this text is unambiguous without JSON encoding.
+        tail = ";".join(port + "=" + ("[" + ",".join(keys[r.node] + ":" + r.port for r in ref) + "]"
+                                      if isinstance(ref, list) else keys[ref.node] + ":" + ref.port)
+                        for port, ref in sorted(node.inputs.items()))
+        dynamic: dict[str, Any] = {}
         if static.path_fields or static.uses_fingerprint:
             ctx = RunContext(runtime, name)
             if static.path_fields:
@@ -71,8 +83,8 @@ def compute_keys(graph: CompiledGraph, runtime: Runtime) -> dict[str, str]:
             prints = {m: fp for m in static.models if (fp := model_fingerprint(m)) is not None}
             if prints:
                 dynamic["models"] = prints
-        tail = json.dumps(dynamic, separators=(",", ":"), ensure_ascii=False) if len(dynamic) == 1 \
-            else canonical_json(dynamic)
+        if dynamic:
+            tail += "|" + canonical_json(dynamic)
         keys[name] = hash_text(static.prefix + "|" + tail)
     return keys
 

@@ -159,6 +159,8 @@ class RunWrites:
             db.executemany(
                 "INSERT INTO node_runs (run_id, node, op, op_version, cache_key, status, cache_hit, duration_s,"
                 " params_json) VALUES (?,?,?,?,?,?,?,?,?)", values)
+            if not any(row[-1] for row in rows):
+                return
             # Cached nodes show the preview and size of the result they reuse.
             db.execute(
                 "UPDATE node_runs SET output_preview=c.preview, output_size=c.size_bytes FROM cache_entries c"
@@ -267,10 +269,12 @@ class RunWrites:
                         db.execute("DELETE FROM items WHERE cache_key=?", (entry[0],))
                         db.executemany("INSERT INTO items (cache_key, idx, item_id, data_json) VALUES (?,?,?,?)",
                                        items)
+                by_columns: dict[tuple[str, ...], list[tuple]] = {}
                 for (run_id, node), fields in nodes.items():
-                    sets = ", ".join(f"{k}=?" for k in fields)
-                    db.execute(f"UPDATE node_runs SET {sets} WHERE run_id=? AND node=?",
-                               (*fields.values(), run_id, node))
+                    by_columns.setdefault(tuple(fields), []).append((*fields.values(), run_id, node))
+                for columns, rows in by_columns.items():  # one statement per set of changed columns
+                    sets = ", ".join(f"{k}=?" for k in columns)
+                    db.executemany(f"UPDATE node_runs SET {sets} WHERE run_id=? AND node=?", rows)
                 if metrics:
                     db.executemany("INSERT OR REPLACE INTO metrics VALUES (?,?,?,?,?)", metrics)
                 if touched:
