@@ -73,7 +73,8 @@ class ParallelTuner(Tuner):
 
     # --- the loop --------------------------------------------------------------------------------------------
     def run(self) -> StudyOutcome:
-        self.backend = make_backend(self.backend_name, self.workers, self.ray_address)  # before any study row
+        op_modules = tuple(sorted({node.op_cls.__module__ for node in self.graph.nodes.values()}))
+        self.backend = make_backend(self.backend_name, self.workers, self.ray_address, op_modules)  # before any row
         try:
             study_id, resumed = self._open_study()
         except BaseException:

@@ -25,7 +25,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def study_seconds(graph: Path, trials: int, workers: int | None, backend: str | None) -> tuple[float, int]:
+def study_seconds(graph: Path, trials: int, workers: int | None, backend: str | None,
+                  overrides: tuple[str, ...] = ()) -> tuple[float, int]:
     from pipec.compiler.store import Store, clear_process_caches
     from pipec.optimizers.parallel import ParallelTuner
     from pipec.optimizers.study import Budgets, Tuner
@@ -33,7 +34,7 @@ def study_seconds(graph: Path, trials: int, workers: int | None, backend: str | 
     clear_process_caches()
     with tempfile.TemporaryDirectory(prefix="bench-par-") as folder:
         store = Store(Path(folder) / "store")
-        kwargs = {"budgets": Budgets(trials=trials)}
+        kwargs = {"budgets": Budgets(trials=trials), "overrides": list(overrides)}
         if backend is None:
             tuner = Tuner(graph, store, **kwargs)
         else:
@@ -108,6 +109,11 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=20, help="trials of the RAG study (default 20)")
     parser.add_argument("--repeats", type=int, default=1, help="repeats of the RAG study section (default 1)")
     parser.add_argument("--skip-study", action="store_true", help="only the overhead sections")
+    parser.add_argument("--embedder", default="minilm", help="embedder of the RAG study: minilm (onnxruntime, "
+                        "every core within a trial) or hashing (single-threaded trials)")
+    parser.add_argument("--study-only", action="store_true", help="only the RAG study section")
+    parser.add_argument("--data", help="data_dir of the RAG study (default: examples/rag/data), e.g. "
+                        "../shared/data/hotpotqa")
     args = parser.parse_args()
 
     import ray
@@ -120,17 +126,22 @@ def main() -> int:
                ("ray --workers 2", 2, "ray")]
     if not args.skip_study:
         times: dict[str, list[float]] = {name: [] for name, _, _ in configs}
+        overrides = (f"embedder={args.embedder}",) + ((f"data_dir={Path(args.data).resolve()}",) if args.data else ())
         for _ in range(args.repeats):
             for name, workers, backend in configs:
-                seconds, complete = study_seconds(HERE / "rag_chunks.yaml", args.trials, workers, backend)
+                seconds, complete = study_seconds(HERE / "rag_chunks.yaml", args.trials, workers, backend,
+                                                  overrides)
                 times[name].append(seconds)
                 print(f"  {name}: {seconds:.1f} s, {complete} complete trials", flush=True)
         base = statistics.median(times[configs[0][0]])
-        print(f"\n1. {args.trials}-trial RAG study (MiniLM, distinct chunk sizes), wall seconds (min / median / max "
-              f"of {args.repeats})")
+        print(f"\n1. {args.trials}-trial RAG study ({args.embedder} embedder, {args.data or 'examples/rag/data'}, "
+              f"distinct chunk sizes), wall seconds (min / median / max of {args.repeats})")
         print(f"{'configuration':<24} {'seconds':>22} {'/ workers 1':>12}")
         for name, _, _ in configs:
             print(f"{name:<24} {fmt(times[name]):>22} {statistics.median(times[name]) / base:>12.2f}")
+    if args.study_only:
+        ray.shutdown()
+        return 0
 
     trivial: dict[str, list[float]] = {name: [] for name, _, _ in configs}
     for _ in range(3):

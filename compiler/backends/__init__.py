@@ -37,13 +37,15 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def make_backend(name: str, workers: int | None = None, address: str | None = None) -> Backend:
+def make_backend(name: str, workers: int | None = None, address: str | None = None,
+                 preload: tuple[str, ...] = ()) -> Backend:
+    """preload: modules local workers import once, before their first task (the ops of a study's graph)."""
     from pipec.compiler.errors import UsageError
 
     if name == "local":
         from .local import LocalBackend
 
-        return LocalBackend(workers or default_workers())
+        return LocalBackend(workers or default_workers(), preload)
     if name == "ray":
         from .ray_backend import RayBackend
 

@@ -53,10 +53,11 @@ class _Worker:
 class LocalBackend:
     name = "local"
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, preload: list[str] | tuple[str, ...] = ()):
+        """preload: modules every worker imports before its first task (e.g. the modules of a study's ops)."""
         self.workers = max(1, int(workers))
         self._mp = multiprocessing.get_context("forkserver")
-        self._mp.set_forkserver_preload(PRELOAD)
+        self._mp.set_forkserver_preload(PRELOAD + [m for m in preload if m not in PRELOAD])
         self._pool: list[_Worker] = []
         self._queue: deque[tuple[Any, Any, Future]] = deque()
         self._lock = threading.Lock()
