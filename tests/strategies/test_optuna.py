@@ -102,3 +102,13 @@ def test_without_optuna_the_strategy_says_how_to_install_it(tmp_path, monkeypatc
     graph = write_graph(tmp_path, {"strategy": "optuna", "space": GRID_SPACE})
     with pytest.raises(UsageError, match=r"pip install 'pipec\[optuna\]'"):
         run_study(graph, tmp_path / ".pipe", trials=3)
+
+
+def test_a_sampler_whose_package_is_missing_says_which(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed: sampler gp runs")
+    graph = write_graph(tmp_path, {"strategy": "optuna", "space": GRID_SPACE, "optuna": {"sampler": "gp"}})
+    with pytest.raises(UsageError, match="optuna sampler 'gp' needs the package torch: pip install torch"):
+        run_study(graph, tmp_path / ".pipe", trials=3)
