@@ -122,6 +122,8 @@ def resolve_params(raw: dict[str, Any], env: dict[str, str] | None = None) -> tu
     """Resolve pipeline params that reference other params or the environment.
 
     Returns the resolver (with resolved params) and a list of (param name, InterpolationError)."""
+    if not isinstance(raw, dict):  # `params: d` in a file whose structure is already reported as wrong
+        raw = {}
     resolver = Resolver(params=dict(raw), env=dict(os.environ) if env is None else env)
     errors: list[tuple] = []
     for name, value in raw.items():
