@@ -31,6 +31,7 @@ from .preview import preview_outputs, to_jsonable
 from .reporter import NullReporter, Reporter
 from .spec import Settings
 from .store import Store
+from .store.codec import CorruptValue, UnstorableValue, allow_pickle_for
 
 DRAIN_GRACE_S = 10.0  # at most this long, at the end of a run, for LLM replies of failed nodes
 
@@ -183,8 +184,11 @@ class Executor:
     async def _execute(self, to_run: set[str]) -> None:
         graph = self.graph
         needed_cached = self._cached_values_needed(to_run)
-        if needed_cached:
-            await asyncio.gather(*(self._load_cached(n) for n in needed_cached))
+        while needed_cached:  # a stored result that fails verification is a miss: its node runs again
+            loaded = await asyncio.gather(*(self._load_cached(n) for n in needed_cached))
+            lost = [n for n, ok in zip(needed_cached, loaded, strict=True) if ok is False]
+            to_run.update(lost)
+            needed_cached = [n for n in self._cached_values_needed(to_run) if n not in self._values] if lost else []
         waiting = {n: sum(1 for p in graph.predecessors(n) if p in to_run) for n in to_run}
         limit = asyncio.Semaphore(self.settings.max_concurrent_nodes)
         done_event = asyncio.Event()
@@ -235,10 +239,23 @@ class Executor:
                 needed.add(name)
         return sorted(needed)
 
-    async def _load_cached(self, name: str) -> None:
-        values = await asyncio.to_thread(self.store.load_result, self.results[name].key)
+    async def _load_cached(self, name: str) -> bool:
+        """Load a memoized result; False (with a warning naming the node) when it is missing or fails its
+        hash check, after which the node is planned to run again."""
+        result = self.results[name]
+        try:
+            values = await asyncio.to_thread(self.store.load_result, result.key)
+        except (CorruptValue, KeyError) as exc:
+            reason = exc.args[0] if isinstance(exc, CorruptValue) else "the stored entry is gone"
+            result.status, result.cache_hit = "pending", False
+            if self.store is not None:
+                self.store.update_node(self.run_id, name, cache_hit=False)
+            self._on_warning(name, f"the stored result of node '{name}' cannot be used ({reason}); "
+                                   "recomputing it")
+            return False
         self._values[name] = values
         self._record_metrics(self.graph.nodes[name], values)
+        return True
 
     def _inputs_ok(self, name: str) -> bool:
         return all(r.node in self._values for r in self.graph.nodes[name].upstream())
@@ -340,7 +357,12 @@ class Executor:
         if node.cache and not partial:
             save = self.store.save_result
             args = (result.key, node.op_name, node.name, outputs, preview, ctx.items)
-            size = save(*args) if node.op_cls.inline else await asyncio.to_thread(save, *args)
+            if getattr(node.op_cls, "pickle_results", False):
+                allow_pickle_for(node.op_name)
+            try:
+                size = save(*args) if node.op_cls.inline else await asyncio.to_thread(save, *args)
+            except UnstorableValue as exc:  # the node succeeded; its result is just not memoized
+                self._on_warning(node.name, f"result not memoized: {exc} (the op may set pickle_results = True)")
         self.store.update_node(self.run_id, node.name, output_preview=preview, output_size=size,
                                items_done=ctx.items_done or None, items_total=ctx.items_total)
 

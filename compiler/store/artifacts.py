@@ -9,19 +9,22 @@ of what is read back and a non-pickle codec belong here (or in a codec module th
 from __future__ import annotations
 
 import os
-import pickle
 import threading
 from pathlib import Path
 from typing import Any
 
-
-def encode_value(outputs: dict[str, Any]) -> bytes:
-    """The bytes stored for a node's outputs (inline or as an artifact)."""
-    return pickle.dumps(outputs, protocol=pickle.HIGHEST_PROTOCOL)
+from . import codec
 
 
-def decode_value(blob: bytes) -> dict[str, Any]:
-    return pickle.loads(blob)
+def encode_value(outputs: dict[str, Any], op: str | None = None) -> bytes:
+    """The bytes stored for a node's outputs (inline or as an artifact): codec.py's self-verifying format,
+    pickle only inside it and only for ops that opt in."""
+    return codec.encode(outputs, allow_pickle=codec.pickle_allowed(op))
+
+
+def decode_value(blob: bytes | None, op: str | None = None) -> dict[str, Any]:
+    """Verified on every read: raises codec.CorruptValue when the bytes are not what was written."""
+    return codec.decode(blob, allow_pickle=codec.pickle_allowed(op))
 
 
 class ArtifactStore:
@@ -44,7 +47,11 @@ class ArtifactStore:
         return relative
 
     def get(self, relative: str) -> bytes:
-        return (self.root / relative).read_bytes()
+        """The blob, or codec.CorruptValue when the file is missing or unreadable (verified by the decoder)."""
+        try:
+            return (self.root / relative).read_bytes()
+        except OSError as exc:
+            raise codec.CorruptValue(f"artifact {relative} cannot be read: {exc.strerror or exc}") from None
 
     def clear(self) -> int:
         removed = 0

@@ -8,6 +8,7 @@ processes queue instead of failing with `database is locked`.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -22,6 +23,9 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_S = 10.0  # SQLite waits this long for a lock before reporting busy ...
 LOCK_RETRY_S = 120.0  # ... and a write is retried until this much time has passed
+
+
+DAMAGED = re.compile(r"malformed|not a database|file is encrypted|disk image", re.IGNORECASE)
 
 
 class StoreLocked(StoreError):
@@ -60,6 +64,11 @@ class Connection:
         if is_locked(exc):
             return StoreLocked(f"the run store {self.path} is locked by another process (tried for "
                                f"{self.lock_retry_s:g} s); retry, or see which process holds it")
+        if DAMAGED.search(str(exc)):
+            folder = self.path.parent
+            return StoreError(f"cannot {doing} the run store {self.path}: {exc}; the file is damaged. Move the "
+                              f"store away and re-run to recompute (mv {folder} {folder}.damaged), or recover "
+                              f"what SQLite can: sqlite3 {self.path} .recover | sqlite3 recovered.db")
         return StoreError(f"cannot {doing} the run store {self.path}: {exc}")
 
     def retrying(self, attempt: Callable[[], T]) -> T:

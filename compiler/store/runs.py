@@ -200,8 +200,8 @@ class RunWrites:
         with self.conn.lock:
             pending = self._pending_results.get(key)
         if pending is not None:
-            return decode_value(pending[0][7])
-        rows = self.conn.rows("SELECT artifact, blob FROM cache_entries WHERE key=?", (key,))
+            return decode_value(pending[0][7], pending[0][1])
+        rows = self.conn.rows("SELECT op, artifact, blob FROM cache_entries WHERE key=?", (key,))
         if not rows:
             raise KeyError(key)
         artifact, blob = rows[0]["artifact"], rows[0]["blob"]
@@ -209,7 +209,7 @@ class RunWrites:
             blob = self.artifacts.get(artifact)
         if not self.conn.readonly:
             self._touch(key)
-        return decode_value(blob)
+        return decode_value(blob, rows[0]["op"])  # verified: codec.CorruptValue when changed or missing
 
     def _touch(self, key: str) -> None:
         with self.conn.lock:
@@ -218,7 +218,7 @@ class RunWrites:
     def save_result(self, key: str, op: str, node: str, outputs: dict[str, Any], preview: str,
                     items: list[tuple[int, str | None, str]] | None = None) -> int:
         """Persist a node result and its per-item rows (written behind, atomically); returns its size."""
-        blob = encode_value(outputs)
+        blob = encode_value(outputs, op)
         artifact = self.artifacts.put(key, blob) if len(blob) > INLINE_LIMIT else None
         now = time.time()
         entry = (key, op, node, now, now, len(blob), artifact, None if artifact else blob, self.redact(preview))

@@ -166,7 +166,9 @@ def test_rewrite_falls_back_to_the_question_with_a_warning(tmp_path):
     from pipec.compiler.llm.fake import fake_script
 
     write_data(tmp_path)
-    with fake_script({"Question: Which city": "   "}):
-        result = run(tmp_path, graph_text(tmp_path, "backend: none", "model: fake/rw"))
+    text = "settings: {llm: {max_item_errors: 1, retries: 1}}\n" + graph_text(tmp_path, "backend: none", "model: fake/rw")
+    with fake_script({"Question: Which city": "   "}):  # an empty reply: re-asked, then an item error
+        result = run(tmp_path, text)
     assert result.metrics["rewrite"]["fallbacks"] == 1.0
     assert any("no usable rewrite reply" in w for w in result.nodes["rewrite"].warnings)
+    assert list(result.nodes["rewrite"].item_errors) == ["q1"]  # not memoized: the next run asks again

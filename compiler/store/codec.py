@@ -1,0 +1,221 @@
+"""The value codec of memoized node results: self-verifying, and nothing in it can run code on load.
+
+    blob = encode(outputs)          # b"PIPEC-V1" + SHA-256 of the payload + msgpack payload
+    outputs = decode(blob)          # CorruptValue when the bytes are not what was written
+
+The payload is msgpack. Plain values (None, bool, int, float, str, bytes, lists, str-keyed dicts) are native;
+everything else is a typed extension from one registry of value types:
+- tuples, dicts with other keys, sets;
+- numpy arrays as `.npy` bytes (read back with `allow_pickle=False`) and numpy scalars;
+- faiss indexes through faiss's own serializer;
+- dataclasses and plain classes of pipec's own modules (`pipec.*`: Question, Chunk, Answer, indexes, ...) by
+  their fields. A stored name outside `pipec.` is refused, so a crafted store cannot import or call anything;
+- pickle, only for ops that opt in (`Op.pickle_results = True`, decided by the code, never by the store).
+
+Every read checks the SHA-256: a changed byte, a truncated or an old-format (pickle) blob is `CorruptValue`,
+which the executor treats as a cache miss (the node runs again, with a warning naming it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import io
+from typing import Any
+
+import msgpack
+import numpy as np
+
+MAGIC = b"PIPEC-V1"
+HEADER = len(MAGIC) + 32
+
+# extension type codes
+TUPLE, DICT, SET, NDARRAY, NPSCALAR, DATACLASS, OBJECT, FAISS, PICKLE = range(1, 10)
+TRUSTED_PREFIX = "pipec."
+# Classes of dependencies whose instances are plain state (numbers, strings, dicts, numpy arrays), stored by
+# their fields like pipec's own; plugins add theirs with `register_type`.
+_TRUSTED_TYPES: set[str] = {"bm25s:BM25"}
+
+
+_PICKLE_OPS: set[str] = set()
+
+
+def register_type(cls: type) -> None:
+    """Store instances of `cls` (a class outside `pipec.` whose state is plain values) by their fields."""
+    _TRUSTED_TYPES.add(f"{cls.__module__}:{cls.__qualname__}")
+
+
+def _trusted(name: str) -> bool:
+    return (name.startswith(TRUSTED_PREFIX) or name in _TRUSTED_TYPES) and "<locals>" not in name
+
+
+def allow_pickle_for(op: str) -> None:
+    """Let results of op `op` hold pickles (an op's explicit opt-in, `Op.pickle_results = True`)."""
+    _PICKLE_OPS.add(op)
+
+
+def pickle_allowed(op: str | None) -> bool:
+    return op is not None and op in _PICKLE_OPS
+
+
+class CorruptValue(Exception):
+    """A stored value that fails verification (changed, truncated, missing, or not in this format)."""
+
+
+class UnstorableValue(TypeError):
+    """A value of a type the codec cannot store without pickle (the op may opt in: `pickle_results = True`)."""
+
+
+def encode(outputs: Any, allow_pickle: bool = False) -> bytes:
+    payload = msgpack.packb(outputs, default=lambda v: _ext(v, allow_pickle), use_bin_type=True,
+                            strict_types=True)
+    return MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+def decode(blob: bytes, allow_pickle: bool = False) -> Any:
+    verify(blob)
+    payload = memoryview(blob)[HEADER:]
+    try:
+        return msgpack.unpackb(payload, ext_hook=lambda code, data: _unext(code, data, allow_pickle), raw=False,
+                               strict_map_key=False)
+    except CorruptValue:
+        raise
+    except Exception as exc:  # verified bytes that still do not decode: a value type this version lacks
+        raise CorruptValue(f"stored value does not decode: {type(exc).__name__}: {exc}") from None
+
+
+def verify(blob: bytes | None) -> None:
+    if blob is None:
+        raise CorruptValue("the stored value is missing")
+    if not bytes(blob[:len(MAGIC)]) == MAGIC:
+        raise CorruptValue("the stored value is not in the verified format (an older store, or damaged)")
+    if len(blob) < HEADER or hashlib.sha256(memoryview(blob)[HEADER:]).digest() != bytes(blob[len(MAGIC):HEADER]):
+        raise CorruptValue("the stored value does not match its SHA-256 (changed or truncated)")
+
+
+# --- the registry of value types ------------------------------------------------------------------------------
+def _pack(value: Any, allow_pickle: bool) -> bytes:
+    return msgpack.packb(value, default=lambda v: _ext(v, allow_pickle), use_bin_type=True, strict_types=True)
+
+
+def _unpack(data: bytes, allow_pickle: bool) -> Any:
+    return msgpack.unpackb(data, ext_hook=lambda c, d: _unext(c, d, allow_pickle), raw=False,
+                           strict_map_key=False)
+
+
+def _ext(value: Any, allow_pickle: bool) -> msgpack.ExtType:
+    if isinstance(value, bool | int | float | str | bytes | type(None)):  # subclasses (IntEnum, str enums...)
+        return _ext_plain(value, allow_pickle)
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return msgpack.ExtType(TUPLE, _pack(list(value), allow_pickle))
+    if isinstance(value, dict):
+        return msgpack.ExtType(DICT, _pack([[k, v] for k, v in value.items()], allow_pickle))
+    if isinstance(value, (set, frozenset)):
+        return msgpack.ExtType(SET, _pack(sorted(value, key=repr), allow_pickle))
+    if isinstance(value, list):
+        return msgpack.ExtType(TUPLE, _pack(list(value), allow_pickle))  # a list subclass: as a plain list
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            return msgpack.ExtType(TUPLE, _pack(value.tolist(), allow_pickle))
+        buf = io.BytesIO()
+        np.save(buf, value, allow_pickle=False)
+        return msgpack.ExtType(NDARRAY, buf.getvalue())
+    if isinstance(value, np.generic):
+        return msgpack.ExtType(NPSCALAR, _pack([value.dtype.str, value.tobytes()], allow_pickle))
+    faiss_index = _faiss_bytes(value)
+    if faiss_index is not None:
+        return msgpack.ExtType(FAISS, faiss_index)
+    cls = type(value)
+    name = f"{cls.__module__}:{cls.__qualname__}"
+    if _trusted(name):
+        if dataclasses.is_dataclass(value):
+            fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+            return msgpack.ExtType(DATACLASS, _pack([name, fields], allow_pickle))
+        state = value.__getstate__() if hasattr(value, "__getstate__") else vars(value)
+        if isinstance(state, dict):
+            return msgpack.ExtType(OBJECT, _pack([name, state], allow_pickle))
+    if allow_pickle:
+        import pickle
+
+        return msgpack.ExtType(PICKLE, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    raise UnstorableValue(f"a value of type {cls.__module__}.{cls.__qualname__} cannot be stored without pickle")
+
+
+def _ext_plain(value: Any, allow_pickle: bool) -> msgpack.ExtType:
+    """A subclass of a plain type (an enum member, a str subclass, numpy's float64) as its plain value."""
+    for base in (bool, int, float, str, bytes):
+        if isinstance(value, base):
+            return msgpack.ExtType(NPSCALAR, _pack(["plain", base(value)], allow_pickle))
+    raise UnstorableValue(f"cannot store {type(value).__name__}")
+
+
+def _unext(code: int, data: bytes, allow_pickle: bool) -> Any:
+    if code == TUPLE:
+        return tuple(_unpack(data, allow_pickle))
+    if code == DICT:
+        return {_hashable(k): v for k, v in _unpack(data, allow_pickle)}
+    if code == SET:
+        return {_hashable(v) for v in _unpack(data, allow_pickle)}
+    if code == NDARRAY:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    if code == NPSCALAR:
+        dtype, raw = _unpack(data, allow_pickle)
+        if dtype == "plain":
+            return raw
+        return np.frombuffer(raw, dtype=np.dtype(dtype))[0]
+    if code == FAISS:
+        import faiss
+
+        return faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    if code in (DATACLASS, OBJECT):
+        name, fields = _unpack(data, allow_pickle)
+        cls = _trusted_class(name)
+        if code == DATACLASS:
+            if not dataclasses.is_dataclass(cls):
+                raise CorruptValue(f"stored type {name} is not a dataclass")
+            init = {f.name: fields[f.name] for f in dataclasses.fields(cls) if f.init and f.name in fields}
+            obj = cls(**init)
+            for key in set(fields) - set(init):
+                object.__setattr__(obj, key, fields[key])
+            return obj
+        obj = cls.__new__(cls)
+        if hasattr(obj, "__setstate__"):
+            obj.__setstate__(fields)
+        else:
+            obj.__dict__.update(fields)
+        return obj
+    if code == PICKLE:
+        if not allow_pickle:
+            raise CorruptValue("the stored value holds a pickle, which this op does not allow")
+        import pickle
+
+        return pickle.loads(data)
+    raise CorruptValue(f"unknown stored value type {code}")
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
+
+
+def _trusted_class(name: str) -> type:
+    module, _, qualname = name.partition(":")
+    if not _trusted(name):
+        raise CorruptValue(f"stored type {name} is not one of pipec's value types")
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not isinstance(obj, type):
+        raise CorruptValue(f"stored type {name} is not a class")
+    return obj
+
+
+def _faiss_bytes(value: Any) -> bytes | None:
+    module = type(value).__module__ or ""
+    if not module.startswith("faiss"):
+        return None
+    import faiss
+
+    if not isinstance(value, faiss.Index):
+        return None
+    return faiss.serialize_index(value).tobytes()
