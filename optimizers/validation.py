@@ -5,8 +5,9 @@ default, the best and the top configs on it, and the comparisons the report prin
       validation: {fraction: 0.3, seed: 0, by: type}      # a seeded (stratified) split of the questions
       validation: {set: {data_dir: other/data}}           # or: the same graph pointed at other data
 
-A split is the `split` parameter of the dataset node (load.dataset / load.questions) upstream of the objective:
-trials get `split.part = tune`, the validation runs `split.part = validation`. Everything downstream of the
+A split is the SplitParams parameter (load.dataset / load.questions `split`, kg.questions `holdout`) of the
+dataset node whose questions reach the objective: trials get `part: tune`, the validation runs
+`part: validation`. Everything downstream of the
 questions is memoized as usual, so the re-runs cost one evaluation each.
 """
 
@@ -32,8 +33,7 @@ MEAN_TOLERANCE = 2e-3  # per-item rows count as the metric's items when their me
 def split_node(graph: Any, spec: TuneSpec) -> str:
     """The dataset node whose questions are split: the one upstream of the (first) objective's node."""
     wanted = spec.validation.node if spec.validation else None
-    candidates = [n for n, node in graph.nodes.items() if "split" in node.op_cls.Params.model_fields
-                  and _is_split_field(node.op_cls.Params.model_fields["split"])]
+    candidates = [n for n, node in graph.nodes.items() if split_field(node)]
     if wanted:
         if wanted not in candidates:
             raise UsageError(f"tune.validation.node: '{wanted}' is not a dataset node with a `split` parameter"
@@ -48,17 +48,21 @@ def split_node(graph: Any, spec: TuneSpec) -> str:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise UsageError(f"tune.validation: no dataset node (load.dataset, load.questions) feeds the objective's "
+        raise UsageError(f"tune.validation: no dataset node (load.dataset, load.questions, kg.questions) feeds the objective's "
                          f"node '{metric_node}', so there are no questions to split; give validation: "
                          f"{{set: {{...}}}} to validate on other data")
     raise UsageError(f"tune.validation: the objective reaches several dataset nodes ({', '.join(found)}); "
                      f"name one with validation: {{node: NAME}}")
 
 
-def _is_split_field(info: Any) -> bool:
+def split_field(node: Any) -> str | None:
+    """The node's parameter that takes a SplitParams (load.dataset `split`, kg.questions `holdout`), or None."""
     from pipec.ops.text.sampling import SplitParams
 
-    return SplitParams in getattr(info.annotation, "__args__", (info.annotation,))
+    for name, info in node.op_cls.Params.model_fields.items():
+        if SplitParams in getattr(info.annotation, "__args__", (info.annotation,)):
+            return name
+    return None
 
 
 def part_overrides(graph: Any, spec: TuneSpec, part: str) -> list[tuple[list[str], Any]]:
@@ -73,7 +77,7 @@ def part_overrides(graph: Any, spec: TuneSpec, part: str) -> list[tuple[list[str
         raise UsageError(f"tune.validation: the dataset node '{node}' has the name of a pipeline parameter, so "
                          f"'{node}.split' would set the parameter; rename the node")
     split = {"fraction": v.fraction or DEFAULT_FRACTION, "seed": v.seed, "by": v.by, "part": part}
-    out = [([node, "split"], split)]
+    out = [([node, split_field(graph.nodes[node])], split)]
     if part == "validation" and v.set:
         out += [(k.split("."), value) for k, value in v.set.items()]
     return out
@@ -186,7 +190,7 @@ def summarize(store: Any, spec: TuneSpec, default_trial: Any, best: Any, runs: l
 
 def chosen_trials(tuner: Any) -> list[tuple[str, Any]]:
     """(role, trial) of the configs validated: the default (trial 0), the best, then the top ones."""
-    from .study import best_trial, top_trials
+    from .ranking import best_trial, top_trials
 
     trials = tuner.history.trials
     default = next((t for t in trials if t.number == 0 and t.state == "complete"), None)
@@ -231,7 +235,7 @@ def run_on_validation(tuner: Any, study_id: str, role: str, trial: Any) -> Valid
 
 def validate_study(tuner: Any, study_id: str) -> dict[str, Any]:
     """Run the validation part (when tune.validation is set) and compare default vs best; the result JSON."""
-    from .study import best_trial, value_of
+    from .ranking import best_trial, value_of
 
     trials = tuner.history.trials
     default = next((t for t in trials if t.number == 0 and t.state == "complete"), None)

@@ -13,6 +13,7 @@ from pipec.compiler.op import Op, OpParams, Out, resolve_param_path
 from pydantic import Field
 
 from ..data import Question
+from ..text.sampling import SplitParams, split_part
 from .graph import KGError, KnowledgeGraph, read_triples
 
 
@@ -108,6 +109,9 @@ class LoadKGQuestions(DataPathOp):
         eval_fraction: float = Field(0.2, ge=0, le=1, description="share of each file held out for eval")
         seed: int = Field(0, description="seed of the split")
         limit: int | None = Field(None, ge=1, description="keep the first N questions per file (after the split)")
+        holdout: SplitParams | None = Field(None, description="keep one part of a seeded tuning/validation split "
+                                                              "of each file's questions (after `split`, before "
+                                                              "limit; set by pipe tune from tune.validation)")
 
     outputs = {"questions": Out("Questions", "questions with gold answers and bracketed topic entities")}
 
@@ -116,7 +120,7 @@ class LoadKGQuestions(DataPathOp):
         hops = [p.hops] if isinstance(p.hops, int) else p.hops
         out: list[Question] = []
         for file in question_files(resolve_param_path(ctx.base_dir, p.path), hops):
-            part = split_questions(read_questions(file), p.split, p.eval_fraction, p.seed)
+            part = split_part(split_questions(read_questions(file), p.split, p.eval_fraction, p.seed), p.holdout)
             out.extend(part[: p.limit] if p.limit else part)
         if not out:
             raise KGError(f"no questions in {p.path} for split '{p.split}'")

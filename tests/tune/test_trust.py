@@ -145,3 +145,31 @@ def test_a_winner_picked_by_noise_is_flagged_on_validation(tmp_path):
     assert roles[:2] == ["default", "best"] and 3 <= len(roles) <= 5
     # the synthetic op's per-item rows are not the metric's items: no interval, and the report says why
     assert objective["tuning"]["interval"] is None and "no interval" in objective["tuning"]["note"]
+
+
+def test_the_split_goes_to_the_dataset_node_named_or_feeding_the_objective(tmp_path):
+    from pathlib import Path
+
+    import yaml
+    from pipec.compiler.errors import UsageError
+    from pipec.compiler.store import Store
+    from pipec.optimizers.study import Tuner
+    from pipec.optimizers.validation import part_overrides
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    store = Store(tmp_path / "s")
+    kg = Tuner(examples / "metaqa" / "tune.yaml", store)
+    assert kg._tune_part == [(["eval_questions", "holdout"], {"fraction": 0.3, "seed": 0, "by": None,
+                                                               "part": "tune"})]
+    rag = Tuner(examples / "rag" / "tune.yaml", store)
+    assert rag._tune_part[0][0] == ["question_set", "split"]  # not `data`: its questions feed nothing
+    held = part_overrides(rag.graph, rag.spec, "validation")
+    assert held[0][1]["part"] == "validation"
+    data = yaml.safe_load((examples / "metaqa" / "tune.yaml").read_text())
+    data["tune"]["validation"].pop("node")
+    data["params"]["data_dir"] = str(examples / "metaqa" / "data")
+    path = tmp_path / "kg.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(UsageError, match="several dataset nodes"):
+        Tuner(path, store)
+    store.close()
