@@ -23,12 +23,13 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipec.compiler.fingerprint import hash_value
 from pydantic import BaseModel, ValidationError
 
-from ..space import Space, TuneSpec
+if TYPE_CHECKING:  # space.py looks strategies up (check_tune_section): no import back at run time
+    from ..space import Space, TuneSpec
 
 
 def config_hash(config: dict[str, Any], budget: float | None = None) -> str:
