@@ -55,8 +55,9 @@ class Runtime:
         with self._gateway_lock:
             if self._caches is None:
                 from .store.embeddings import EmbeddingCache
+                from .store.parts import PartCache
 
-                self._caches = RunCaches(EmbeddingCache(self.store))
+                self._caches = RunCaches(EmbeddingCache(self.store), PartCache(self.store))
             return self._caches
 
 
@@ -65,6 +66,7 @@ class RunCaches:
     """What `ctx.cache` holds: ops reach stored caches through it, never through the store."""
 
     embeddings: Any  # compiler.store.embeddings.EmbeddingCache
+    parts: Any = None  # compiler.store.parts.PartCache: per-file results inside a node
 
 
 class RunContext:

@@ -7,8 +7,9 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pipec.compiler.op import Op, OpParams, Out, PathParam
 from pipec.ops.data import Document, Question
@@ -47,10 +48,13 @@ class FolderReport:
 
     read: dict[str, int] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    reused: int = 0  # PDF/HTML files whose extraction came from the part cache
 
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.read.items()))
         text = f"read {sum(self.read.values())} file(s)" + (f" ({kinds})" if kinds else "")
+        if self.reused:
+            text += f", {self.reused} unchanged PDF/HTML file(s) not extracted again"
         if self.skipped:
             reasons = Counter(reason.split(" (")[0] for _, reason in self.skipped)
             text += f", skipped {len(self.skipped)}: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common())
@@ -87,12 +91,16 @@ def folder_files(folder: Path, options: FolderOptions, report: FolderReport) -> 
     return out
 
 
-def read_document_file(path: Path, rel: str, options: FolderOptions) -> list[Document]:
-    """The documents of one file (one, or one per record of a .jsonl file); raises Unreadable."""
+def read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+
+
+def read_document_file(path: Path, rel: str, options: FolderOptions, data: bytes | None = None) -> list[Document]:
+    """The documents of one file (one, or one per record of a .jsonl file); raises Unreadable."""
+    data = read_bytes(path) if data is None else data
     fmt = FORMATS.get(path.suffix.lower(), "text")
     if fmt == "pdf":
         docs = [read_pdf(path, rel, data, options.pdf.page_separator)]
@@ -128,18 +136,61 @@ def jsonl_documents(path: Path, rel: str, data: bytes, options: JsonlOptions) ->
     return docs
 
 
+# Formats whose extraction costs more than a cache lookup: memoized per file by content (see PartCache).
+MEMOIZED_FORMATS = ("pdf", "html")
+
+
+@cache
+def parser_version() -> str:
+    """The code that turns a file into documents (this module and documents.py): part of each file's memo key."""
+    from pipec.compiler.fingerprint import hash_text
+
+    from . import documents
+
+    return hash_text(Path(__file__).read_bytes() + Path(documents.__file__).read_bytes())[:16]
+
+
+def part_key(rel: str, fmt: str, digest: str, options: FolderOptions) -> str:
+    from pipec.compiler.fingerprint import hash_value
+
+    settings = options.pdf if fmt == "pdf" else options.html
+    return hash_value({"part": "load.folder", "code": parser_version(), "format": fmt, "path": rel,
+                       "sha256": digest, "options": settings.model_dump()})
+
+
 def read_folder(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES, options: FolderOptions | None = None,
-                report: FolderReport | None = None) -> list[Document]:
+                report: FolderReport | None = None, parts: Any = None, node: str = "") -> list[Document]:
     """Every document under `folder` (see FolderOptions); unreadable files are skipped into `report`, or raise
-    DataError naming the file when `on_error` is "fail"."""
+    DataError naming the file when `on_error` is "fail". With `parts` (ctx.cache.parts), PDF and HTML files whose
+    content was extracted before are not extracted again."""
     if not folder.is_dir():
         raise DataError(folder, "not a folder")
     options = options or FolderOptions(suffixes=suffixes)
     report = report if report is not None else FolderReport()
-    docs: list[Document] = []
+    files, keys = [], {}
     for path, rel in folder_files(folder, options, report):
         try:
-            found = read_document_file(path, rel, options)
+            data = read_bytes(path)
+        except Unreadable as exc:
+            data = exc
+        fmt = FORMATS.get(path.suffix.lower(), "text")
+        if parts is not None and fmt in MEMOIZED_FORMATS and isinstance(data, bytes):
+            keys[rel] = part_key(rel, fmt, content_hash(data), options)
+        files.append((path, rel, data))
+    stored = parts.get(list(keys.values())) if keys else {}
+    docs: list[Document] = []
+    for path, rel, data in files:
+        try:
+            if isinstance(data, Exception):
+                raise data
+            key = keys.get(rel)
+            if key in stored:
+                found = stored[key]["documents"]
+                report.reused += 1
+            else:
+                found = read_document_file(path, rel, options, data)
+                if key is not None:
+                    parts.put(key, "load.folder", node, {"documents": found})
         except Unreadable as exc:
             if options.on_error == "fail":
                 raise DataError(path, f"{exc} (set on_error: skip to leave such files out)") from None
@@ -243,6 +294,11 @@ def read_dataset(path: Path, fmt: str = "auto", include_unanswerable: bool = Fal
 
 # --- ops ------------------------------------------------------------------------------------------------------
 
+def part_cache(ctx: Any) -> Any:
+    """The run's per-file result cache (ctx.cache.parts), or None outside a run."""
+    return getattr(getattr(ctx, "cache", None), "parts", None)
+
+
 class LoadFolder(Op):
     """Load the documents under a folder: .md (with section heading paths), .txt (any common encoding, detected),
     .pdf (text per page; page numbers reach the chunks), .html/.htm (main content, boilerplate removed; title and
@@ -269,7 +325,8 @@ class LoadFolder(Op):
         options = FolderOptions(tuple(s.lower() for s in p.suffixes), tuple(p.include), tuple(p.exclude),
                                 p.on_error, p.jsonl, p.html, p.pdf)
         report = FolderReport()
-        docs = read_folder(ctx.resolve_path(p.path), options=options, report=report)
+        docs = read_folder(ctx.resolve_path(p.path), options=options, report=report,
+                           parts=part_cache(ctx), node=getattr(ctx, "node", ""))
         for rel, reason in report.skipped:
             ctx.warn(f"skipped {rel}: {reason}")
         ctx.log(report.summary())

@@ -150,3 +150,35 @@ def test_decode_refuses_garbage():
     with pytest.raises(Unreadable, match="binary"):
         decode(b"\x7fELF\x02\x01\x01" + bytes(range(256)))
     assert decode("ünïcödé".encode()).encoding == "utf-8"
+
+
+def test_unchanged_pdf_and_html_files_are_not_extracted_again(tmp_path, monkeypatch):
+    pytest.importorskip("pypdf")
+    pytest.importorskip("trafilatura")
+    from pipec.compiler.api import compile_text, run_graph
+    from pipec.ops.text import loaders
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    write_pdf(folder / "a.pdf", ["Apples grow in orchards."])
+    write_pdf(folder / "b.pdf", ["Bananas come from Ecuador."])
+    (folder / "page.html").write_text(HTML)
+    (folder / "notes.md").write_text("# Notes\nplain")
+    extracted = []
+    for name in ("read_pdf", "read_html"):
+        real = getattr(loaders, name)
+        monkeypatch.setattr(loaders, name, lambda path, *a, _real=real, **k: extracted.append(path.name)
+                            or _real(path, *a, **k))
+    graph_text = "nodes:\n  docs: {op: load.folder, params: {path: kb}}\n"
+    first = run_graph(compile_text(graph_text, base_dir=tmp_path), tmp_path / ".pipe")
+    assert first.status == "succeeded" and sorted(extracted) == ["a.pdf", "b.pdf", "page.html"]
+    extracted.clear()
+    write_pdf(folder / "b.pdf", ["Bananas come from Ecuador and Colombia."])
+    second = run_graph(compile_text(graph_text, base_dir=tmp_path), tmp_path / ".pipe")
+    assert second.status == "succeeded" and not second.nodes["docs"].cache_hit
+    assert extracted == ["b.pdf"]  # the folder changed, but only the edited file is extracted again
+    from pipec.compiler.store import Store
+
+    docs = Store(tmp_path / ".pipe").load_result(second.nodes["docs"].key)["documents"]
+    assert [d.id for d in docs] == ["a.pdf", "b.pdf", "notes.md", "page.html"]
+    assert "Colombia" in docs[1].text and "Apples" in docs[0].text
