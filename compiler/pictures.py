@@ -137,3 +137,55 @@ def render(dot_text: str, fmt: str) -> bytes:
     if done.returncode != 0:
         raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
+
+
+def config_text(config: dict[str, Any], run: Any = None) -> str:
+    """The layered drawing of `to_text`, from a stored run's resolved config (no compiling, no ops needed):
+    what the TUI's run screen shows on `g`."""
+    import re
+
+    nodes = config.get("nodes") if isinstance(config, dict) else None
+    if not isinstance(nodes, dict):
+        return "(this run's config has no nodes)"
+    inputs = config.get("inputs") or {}
+    names = (["inputs"] if inputs else []) + list(nodes)
+    parents: dict[str, list[str]] = {n: [] for n in names}
+    for name, spec in nodes.items():
+        raw = spec.get("inputs", {}) if isinstance(spec, dict) else {}
+        refs = [r for v in raw.values() for r in (v if isinstance(v, list) else [v]) if isinstance(r, str)]
+        for ref in refs:
+            source = "inputs" if re.fullmatch(r"\$\{\s*\w+\s*\}", ref) else ref.split(".", 1)[0]
+            if source in parents and source not in parents[name]:
+                parents[name].append(source)
+    layer: dict[str, int] = {}
+
+    def depth(n: str, seen: frozenset = frozenset()) -> int:
+        if n not in layer:
+            layer[n] = 1 + max((depth(p, seen | {n}) for p in parents[n] if p not in seen), default=-1)
+        return layer[n]
+
+    for n in names:
+        depth(n)
+    request: set[str] = set()
+    if inputs:
+        request.add("inputs")
+        changed = True
+        while changed:
+            changed = False
+            for n in names:
+                if n not in request and any(p in request for p in parents[n]):
+                    request.add(n)
+                    changed = True
+    states = node_states(run)
+    groups = [("", names)] if not inputs else [("static (computed once)", [n for n in names if n not in request]),
+                                               ("per request", [n for n in names if n in request])]
+    lines = [f"{config.get('pipeline') or 'graph'}: {len(names)} nodes"]
+    for title, members in groups:
+        if title:
+            lines.append(f"{title}:")
+        for n in sorted(members, key=lambda m: (layer[m], names.index(m))):
+            op = "request.inputs" if n == "inputs" else nodes[n].get("op", "?")
+            state = _state_text(states, n)
+            lines.append(f"  {'  ' * layer[n]}{n} [{op}]" + (f" <- {', '.join(parents[n])}" if parents[n] else "")
+                         + (f"  ({state})" if state else ""))
+    return "\n".join(lines)

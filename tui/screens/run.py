@@ -86,6 +86,7 @@ class RunScreen(DataScreen):
         Binding("3", "tab('llm')", "LLM calls"),
         Binding("slash", "search", "Search"),
         Binding("a", "all_calls", "All calls", show=False),
+        Binding("g", "picture", "Graph picture", show=False),
     ]
 
     def __init__(self, run_id: str):
@@ -214,6 +215,17 @@ class RunScreen(DataScreen):
         if tabs.active == "node":
             tabs.active = "llm"
         self.query_one("#items-search" if tabs.active == "items" else "#llm-search").focus()
+
+    def action_picture(self) -> None:
+        """The run's DAG as `pipe graph --format text --run` draws it: layers, the static/per-request split,
+        each node's status and time (`pipe graph G.yaml --run RUN --out g.svg` writes the picture)."""
+        from pipec.compiler.pictures import config_text
+
+        if self.data is None:
+            return
+        text = config_text(fmt.loads(self.data.run["config_json"], {}), self.data.nodes)
+        hint = f"\n\nas a picture: pipe graph {self.data.run['graph_file']} --run {self.run_id} --out graph.svg"
+        self.app.push_screen(DetailScreen(f"graph of run {self.run_id}", text + hint))
 
     def action_all_calls(self) -> None:
         """Toggle between the selected node's LLM calls and all the run's calls."""
