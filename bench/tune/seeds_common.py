@@ -44,8 +44,9 @@ def grid_table(graph: Path, store: Store, overrides: list[Any], name: str) -> tu
     t0 = time.perf_counter()
     outcome = Tuner(graph, store, strategy="grid", overrides=overrides, budgets=Budgets(trials=100_000),
                     study=f"{name}-{time.time_ns()}").run()
-    table = {key(t.config): t.value for t in outcome.history.trials  # the baseline trial 0 included
-             if t.state == "complete" and t.value is not None and t.budget is None}
+    table = {key(t.config): t.value for t in outcome.history.trials  # trial 0 too, when inside the space
+             if t.state == "complete" and t.value is not None and t.budget is None
+             and not outcome.space.validate_config(t.config)}
     return table, time.perf_counter() - t0
 
 

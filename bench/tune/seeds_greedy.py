@@ -8,7 +8,8 @@
    driven against the table (the strategy's own code): the final score / grid optimum, trials used, how
    often it ends within 2% of the optimum;
 3. the final configs' neighbourhoods: a config no single-parameter change improves is a coordinate-wise
-   local optimum; greedy cannot leave one (what stalls it), and `restarts` shows what more passes give.
+   local optimum: coordinate descent cannot leave one (what stalled it; greedy now tries pair moves there);
+4. random, TPE and greedy side by side on the same table (seeds x trials).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def neighbours(config: dict, space: dict) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", help="folder for the store (default: a temporary one)")
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--trials", type=int, default=20)
     args = ap.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="seeds-greedy-"))
     tune = {"objective": "answer_metrics.f1", "secondary": {"metric": "duration_s", "direction": "minimize"},
@@ -76,6 +79,33 @@ def main() -> None:
               f" median {statistics.median(reached) if reached else '-'}, max {max(reached) if reached else '-'};"
               f" best after 20 trials: median {statistics.median(at20):.3f}, min {min(at20):.3f}; stops after"
               f" median {statistics.median(len(r) for r in runs)} trials")
+    side_by_side(graph, table, best, args.seeds, args.trials)
+
+
+def side_by_side(graph, table: dict, best: float, seeds: int, trials: int) -> None:
+    """random, TPE and greedy (seeded starts) against the same table: trials to within 2%, best after N."""
+    from pipec.optimizers.strategies.random_search import random_configs
+
+    print(f"\n{seeds} seeds x {trials} trials (greedy from a seeded random start; the table's scores):")
+    print(f"{'strategy':<22} {'within 2% (seeds)':>18} {'median trials':>14} {'best after 5':>13} "
+          f"{'best after ' + str(trials):>14}")
+    plans = [("random", "random", None, None), ("TPE (optuna)", "optuna", None, {"n_startup_trials": 5}),
+             ("greedy models first", "greedy", "models_first", None), ("greedy pipeline", "greedy", "pipeline", None)]
+    for label, name, order, options in plans:
+        hits, at5, atn = [], [], []
+        for seed in range(seeds):
+            space, ctx = context_for(graph, seed, order)
+            if name == "greedy":
+                ctx.defaults.update(next(random_configs(space, 10_000 + seed)))
+            if options:
+                ctx.spec = ctx.spec.model_copy(update={"optuna": options})
+            run = drive_table(name, space, ctx, table, trials)
+            hits.append(within(run, best))
+            at5.append(max(t.score for t in run[:5]) / best)
+            atn.append(max(t.score for t in run) / best)
+        reached = [h for h in hits if h is not None]
+        print(f"{label:<22} {len(reached):>10}/{seeds:<7} {statistics.median(reached) if reached else '-':>14} "
+              f"{statistics.fmean(at5):>13.3f} {statistics.fmean(atn):>14.3f}")
 
 
 def within(run, best: float) -> int | None:
