@@ -26,6 +26,11 @@ class Study:
     totals: dict[str, float]
     outcome: Any  # the tuner's StudyOutcome
 
+    @property
+    def validation(self) -> dict[str, Any] | None:
+        """Default vs best per objective, with intervals and verdicts (and the held-out part's runs)."""
+        return self.outcome.validation
+
     def to_json(self) -> dict[str, Any]:
         """What `pipe tune --json` prints."""
         from pipec.optimizers.command import study_json
@@ -39,7 +44,7 @@ def tune(path: str | Path, *, strategy: str | None = None, trials: int | None = 
          timeout_s: float | None = None, max_usd: float | None = None, max_calls: int | None = None) -> Study:
     """Search the parameters of the graph's `tune` section; a `study` name that exists resumes it."""
     from pipec.compiler.errors import UsageError
-    from pipec.optimizers.study import Budgets, Tuner, best_trial
+    from pipec.optimizers.study import Budgets, Tuner, best_trial, run_study
 
     if not Path(path).is_file():
         raise UsageError(f"no such file: {path}")
@@ -49,7 +54,7 @@ def tune(path: str | Path, *, strategy: str | None = None, trials: int | None = 
         tuner = Tuner(path, opened, strategy=strategy, study=study, seed=seed, overrides=overrides_of(set))
         tuner.budgets = Budgets(trials=trials or tuner.spec.trials, timeout_s=timeout_s, max_usd=max_usd,
                                 max_calls=max_calls)
-        outcome = tuner.run()
+        outcome = run_study(tuner)  # with the validation (outcome.validation)
     done = outcome.history.trials
     best = best_trial(outcome, done)
     return Study(outcome.name, outcome.study_id, outcome.strategy, outcome.status, outcome.stop_reason, done,

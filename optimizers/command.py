@@ -81,7 +81,7 @@ def add_arguments(parser):
 def run(args) -> int:
     from pipec.compiler.errors import UsageError
 
-    from .study import Budgets
+    from .study import Budgets, run_study
 
     graph = compile_graph(args, tune=True)
     if graph.spec.tune is None:
@@ -116,9 +116,11 @@ def run(args) -> int:
 
     signals.install()  # SIGINT/SIGTERM: the running trial is cancelled, the study stops, exit 130/143
     try:
-        outcome = tuner.load() if args.validate else tuner.run()
-        if outcome.status == "finished" or args.validate or outcome.stop_reason in ("timeout", "trials"):
+        if args.validate:
+            outcome = tuner.load()
             tuner.validate(outcome)
+        else:
+            outcome = run_study(tuner)
     except KeyboardInterrupt:
         store.close()
         print(f"interrupted: study {tuner.study_name} stopped; finished trials are kept, resume with "

@@ -377,6 +377,10 @@ def check_tune_section(graph: Any) -> list[Problem]:
         problems += _check_metric(graph, o.metric, ("objectives", i, "metric"))
     if spec.objective is not None:
         problems += _check_metric(graph, spec.main.metric, ("objective",))
+    metrics = [o.metric for o in spec.all_objectives]
+    if spec.pick is not None and spec.pick.metric is not None and spec.pick.metric not in metrics:
+        problems.append((f"pick: '{spec.pick.metric}' is not one of the objectives", ("pick", "metric"),
+                         did_you_mean(spec.pick.metric, metrics) or f"objectives: {', '.join(metrics)}"))
     if spec.secondary:
         problems += _check_metric(graph, spec.secondary.metric, ("secondary", "metric"))
     for i, c in enumerate(spec.constraints):

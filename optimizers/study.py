@@ -440,6 +440,15 @@ class Tuner:
         return view, None
 
 
+def run_study(tuner: Tuner) -> StudyOutcome:
+    """Run a study and validate it (default vs best with intervals; the held-out part with tune.validation)
+    when it ended by its trial budget, its strategy or its --timeout: what `pipe tune` and `pipec.tune` do."""
+    outcome = tuner.run()
+    if outcome.status == "finished" or outcome.stop_reason in ("timeout", "trials"):
+        tuner.validate(outcome)
+    return outcome
+
+
 def _check_order(order: Any, space: Space) -> None:
     """--order / tune.order: a usage error naming the closest path, before any study is created."""
     if not isinstance(order, list):
@@ -475,5 +484,5 @@ def _load(text: str | None) -> Any:
         return None
 
 
-__all__ = ["BASELINE", "Budgets", "StudyOutcome", "Tuner", "best_trial", "full_size", "top_trials", "value_of",
-           "PipeError"]
+__all__ = ["BASELINE", "Budgets", "PipeError", "StudyOutcome", "Tuner", "best_trial", "full_size", "run_study",
+           "top_trials", "value_of"]

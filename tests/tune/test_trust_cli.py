@@ -216,3 +216,26 @@ def test_out_keeps_a_set_path_over_the_graphs_own_rebased_path(tmp_path, capsys,
                  "--out", str(out), "-q"]) == 0, capsys.readouterr().err
     written = yaml.safe_load(out.read_text())["params"]["prompt_file"]
     assert (out.parent / written).resolve() == other.resolve(), written  # the --set, not the graph's 'data'
+
+
+def test_several_objectives_front_pick_and_out_front(tmp_path, capsys):
+    objectives = [{"metric": "objective.score", "direction": "maximize"},
+                  {"metric": "objective.loss", "direction": "maximize"}]  # in conflict: every point is on the front
+    graph = write_graph(tmp_path, {"objective": None, "objectives": objectives,
+                                   "space": {"x": [0.0, 0.3, 0.6], "kind": ["a", "b"]},
+                                   "strategy": "grid", "pick": {"metric": "objective.score", "max_loss": 0.0}})
+    out, folder = tmp_path / "best.yaml", tmp_path / "front"
+    code = main(["tune", str(graph), "--store", str(tmp_path / "s"), "--json", "-q", "--out", str(out),
+                 "--out-front", str(folder)])
+    assert code == 0, capsys.readouterr().err
+    data = json.loads(capsys.readouterr().out)
+    front = data["front"]
+    assert len(front) == 6 and all(set(p["values"]) == {"objective.score", "objective.loss"} for p in front)
+    top = max(front, key=lambda p: p["values"]["objective.score"])
+    assert data["best"]["number"] == top["number"]  # pick: the best score, no loss allowed
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"trial-{p['number']}.yaml" for p in front)
+    assert yaml.safe_load(out.read_text())["params"]["x"] == 0.3
+    bad = write_graph(tmp_path, {"objective": None, "objectives": objectives, "space": {"kind": ["a"]},
+                                 "pick": {"metric": "objective.scor"}}, name="bad.yaml")
+    assert main(["validate", str(bad)]) == 2
+    assert "pick: 'objective.scor' is not one of the objectives" in capsys.readouterr().err

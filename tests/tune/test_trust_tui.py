@@ -22,7 +22,7 @@ def anyio_backend():
 
 @pytest.fixture
 def two_objective_study(tmp_path):
-    tune = {"objectives": [{"metric": "objective.score", "direction": "maximize"},
+    tune = {"objective": None, "objectives": [{"metric": "objective.score", "direction": "maximize"},
                            {"metric": "objective.loss", "direction": "maximize"}],  # in conflict: all on the front
             "space": {"x": [0.0, 0.3, 0.6], "kind": ["a", "b"]}, "strategy": "grid"}
     graph = write_graph(tmp_path, tune)
