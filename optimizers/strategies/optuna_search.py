@@ -12,8 +12,8 @@ History that does not replay (another version, parallel finish order) is added a
 
 Distributions come from the space: choices and prompt candidates -> categorical (over the candidates' indices
 when a value is not a plain scalar), int/float ranges -> Int/FloatDistribution with step or log (a stepped log
-range is sampled on the log scale and snapped to its step). With a secondary objective and `sampler: nsgaii`
-the study has two objectives (the Pareto front). With `pruner: halving | hyperband` and a `halving:` entry, a
+range is sampled on the log scale and snapped to its step). With `objectives:` (several; the Pareto front),
+or a secondary objective and `sampler: nsgaii`, the Optuna study has one direction per objective. With `pruner: halving | hyperband` and a `halving:` entry, a
 config runs on the smallest rung first and is promoted rung by rung until Optuna's pruner stops it.
 A proposal Optuna repeats is told its stored score; after MAX_REPEATS the next unseen random config is used.
 """
@@ -148,7 +148,11 @@ class OptunaSearch(Strategy):
         self.map = Mapping(self.optuna, space)
         h = ctx.spec.halving
         self.rungs = rung_budgets(h.min, h.max, h.eta) if self.options.pruner != "none" else [None]
-        self.multi = self.options.sampler == "nsgaii" and ctx.spec.secondary is not None
+        # several objectives (tune.objectives: the Pareto front), or nsgaii with a secondary objective
+        self.objectives = list(getattr(ctx.spec, "all_objectives", None) or [ctx.spec.main])
+        if len(self.objectives) == 1 and self.options.sampler == "nsgaii" and ctx.spec.secondary is not None:
+            self.objectives.append(ctx.spec.secondary)
+        self.multi = len(self.objectives) > 1
         self.study = None
         self.open: dict[str, Any] = {}  # config_hash(config, budget) -> the live Optuna trial
         self.consumed = 0  # history trials told to the Optuna study
@@ -163,7 +167,7 @@ class OptunaSearch(Strategy):
         elif self.options.pruner == "hyperband":
             pruner = o.pruners.HyperbandPruner(min_resource=self.rungs[0], max_resource=self.rungs[-1],
                                                reduction_factor=self.ctx.spec.halving.eta)
-        directions = ["maximize", "maximize"] if self.multi else ["maximize"]
+        directions = ["maximize"] * len(self.objectives)  # every value is oriented: higher is better
         return o.create_study(storage=None, sampler=sampler, pruner=pruner, directions=directions)
 
     # --- ask -----------------------------------------------------------------------------------------------------
@@ -264,7 +268,13 @@ class OptunaSearch(Strategy):
     def _values(self, done: TrialView) -> float | list[float]:
         if not self.multi:
             return float(done.score)
-        from ..objective import tie_break
+        from ..objective import metric_value, oriented
 
-        second = tie_break(self.ctx.spec, done.metrics, done.totals)
-        return [float(done.score), second if math.isfinite(second) else -1e18]
+        values = [float(done.score)]
+        for o in self.objectives[1:]:
+            try:
+                v = oriented(metric_value(done.metrics, done.totals, o.metric), o.direction)
+            except KeyError:
+                v = -math.inf
+            values.append(v if math.isfinite(v) else -1e18)
+        return values

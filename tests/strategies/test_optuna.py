@@ -112,3 +112,13 @@ def test_a_sampler_whose_package_is_missing_says_which(tmp_path):
     graph = write_graph(tmp_path, {"strategy": "optuna", "space": GRID_SPACE, "optuna": {"sampler": "gp"}})
     with pytest.raises(UsageError, match="optuna sampler 'gp' needs the package torch: pip install torch"):
         run_study(graph, tmp_path / ".pipe", trials=3)
+
+
+def test_several_objectives_make_a_multi_objective_study(tmp_path):
+    from pipec.optimizers.strategies import conformance as c
+
+    tune = {"objectives": [{"metric": "objective.score"}, {"metric": "duration_s", "direction": "minimize"}]}
+    strategy, _ = c.make(STRATEGIES["optuna"], GRID_SPACE, 0, {**tune, "optuna": {"sampler": "nsgaii"}})
+    c.drive(strategy, 6)
+    assert strategy.study.directions == [strategy.optuna.study.StudyDirection.MAXIMIZE] * 2
+    assert all(len(t.values) == 2 for t in strategy.study.trials if t.values)
