@@ -85,8 +85,16 @@ def validate_json(compile_graph: Any) -> int:
     except PipeError as exc:
         print(dumps({"ok": False, "diagnostics": [d.to_json() for d in diagnostics_of(exc)]}))
         return exc.exit_code
+    from .llm.preflight import graph_warnings
+    from .read_paths import graph_reads, outside
+
+    reads = outside(graph_reads(graph.nodes, graph.base_dir), graph.base_dir)
     print(dumps({"ok": True, "file": graph.file, "graph": graph.name, "nodes": len(graph.nodes),
                  "edges": sum(len(n.upstream()) for n in graph.nodes.values()),
                  "inputs": dict(graph.request_inputs), "static_nodes": graph.static_nodes,
-                 "request_nodes": graph.request_nodes, "diagnostics": []}))
+                 "request_nodes": graph.request_nodes, "diagnostics": [],
+                 "reads_outside": [{"node": r.node, "param": r.param, "path": str(r.path), "kind": r.kind}
+                                   for r in reads],
+                 "warnings": [{"node": w.node, "param": w.param, "model": w.model, "message": w.message}
+                              for w in graph_warnings(graph)]}))
     return 0

@@ -79,3 +79,14 @@ def test_validate_lists_data_paths_outside_the_folder(tmp_path):
     result = pipe("validate", path)
     assert result.code == 0, result.err
     assert f"node 'docs' path: {data.resolve()} (data)" in result.err
+
+
+def test_validate_json_lists_the_paths_outside_the_folder(tmp_path):
+    import json
+
+    result = pipe("validate", graph(tmp_path, "file:../outside.j2"), "--allow-path", tmp_path, "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["reads_outside"] == [{"node": "gen", "param": "prompt", "kind": "prompt",
+                                      "path": str(tmp_path.resolve() / "outside.j2")}]
+    assert data["warnings"] == []  # fake/ models need no key
