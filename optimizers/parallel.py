@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ class Flight:
     graph: Any = None
     claims: set[str] = field(default_factory=set)  # node keys this trial computes
     attempts: int = 0
+    task: Future | None = None  # the backend's future; the loop waits on the one that also stored the result
 
 
 class PendingHistory(History):
@@ -87,6 +88,7 @@ class ParallelTuner(Tuner):
         ctx = self._context(study_id)
         strategy = STRATEGIES[self.strategy_name](self.space, ctx)
         workers = self.backend.workers
+        self._replayer = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipec-replay")
         self.records.set_status(study_id, "running", self._settings_json())
         started = time.monotonic()
         flights: dict[Future, Flight] = {}
@@ -150,8 +152,10 @@ class ParallelTuner(Tuner):
             self._cancel_all(study_id, flights, held, "by the user")
             self.records.set_status(study_id, "stopped", self._settings_json("interrupted"))
             self.backend.close()
+            self._replayer.shutdown(wait=False, cancel_futures=True)
             raise
         self.backend.close()
+        self._replayer.shutdown(wait=True)
         if stop is None:
             stop = "trials" if self.budgets.trials is not None and len(history) >= self.budgets.trials else "exhausted"
         status = "finished" if stop in FINISHED_REASONS else "stopped"
@@ -225,7 +229,17 @@ class ParallelTuner(Tuner):
         task = GraphTask(flight.graph, plan["cached"], values, flight.run_id, plan["settings"], study_id,
                          flight.number, self.use_cache, str(self.store.root.resolve()), dict(self.store.secrets))
         flight.claims = plan["claims"]
-        flights[self.backend.submit(run_graph, task, plan["num_cpus"])] = flight
+        flight.task = self.backend.submit(run_graph, task, plan["num_cpus"])
+        flights[self._replayer.submit(self._collect, flight.task)] = flight
+
+    def _collect(self, task: Future) -> TaskResult:
+        """Wait for a trial's task and replay its journal into the store (on a driver thread, so that the loop
+        goes on dispatching meanwhile; the trial's keys count as in flight until their results are stored)."""
+        from pipec.compiler.store.journal import replay
+
+        outcome: TaskResult = task.result()
+        replay(self.store, outcome.journal)
+        return outcome
 
     def _finish(self, study_id: str, flight: Flight, future: Future, flights: dict[Future, Flight]
                 ) -> tuple[TrialView | None, str | None]:
@@ -246,17 +260,15 @@ class ParallelTuner(Tuner):
             view.error = f"the trial's task failed: {str(exc).splitlines()[0]}"
             self.records.finish_trial(study_id, flight.number, "failed", error=view.error)
             return view, None
-        from pipec.compiler.store.journal import replay
-
-        replay(self.store, outcome.journal)
         for name, args, _ in outcome.journal:
             if name == "save_result":
                 self.executions[args[0]] = self.executions.get(args[0], 0) + 1
         return self.record_result(study_id, flight.number, view, outcome.run)
 
     def _cancel_all(self, study_id: str, flights: dict[Future, Flight], held: list[Flight], why: str) -> None:
-        for future, flight in flights.items():
-            self.backend.cancel(future)
+        for flight in flights.values():
+            if flight.task is not None:
+                self.backend.cancel(flight.task)
             self.records.finish_trial(study_id, flight.number, "failed", error=f"{INTERRUPTED}: {why}")
         for flight in held:
             self.records.finish_trial(study_id, flight.number, "failed", error=f"{INTERRUPTED}: {why}")
