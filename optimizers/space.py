@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -178,6 +179,8 @@ class Param:
         if full is not None and full <= max(self.points, 10):
             return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
         n = self.points
+        if self.kind == "float" and n > LAZY_POINTS:
+            return _FloatGrid(self.low, self.high, n, self.log)
         if self.log:
             a, b = math.log(self.low), math.log(self.high)
             raw = [math.exp(a + (b - a) * i / (n - 1)) for i in range(n)]
@@ -244,6 +247,33 @@ class Param:
             return {"kind": self.kind, "values": self.values, "model": self.is_model}
         return {"kind": self.kind, "low": self.low, "high": self.high, "step": self.step, "log": self.log,
                 "points": self.points, "model": self.is_model}
+
+
+LAZY_POINTS = 10_000  # a float grid with more points is computed point by point, never listed
+
+
+class _FloatGrid(Sequence):
+    """The points of a float grid, computed on access (`points: 100000000` costs nothing until iterated)."""
+
+    def __init__(self, low: float, high: float, n: int, log: bool):
+        self.low, self.high, self.n, self.log = low, high, n, log
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        if self.log:
+            a, b = math.log(self.low), math.log(self.high)
+            value = math.exp(a + (b - a) * i / (self.n - 1))
+        else:
+            value = self.low + (self.high - self.low) * i / (self.n - 1)
+        return float(f"{value:.6g}")
 
 
 def _same(a: Any, b: Any) -> bool:

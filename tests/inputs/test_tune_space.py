@@ -109,3 +109,18 @@ def test_a_raised_limit_lets_a_big_grid_through(tmp_path):
 def test_a_path_below_a_plain_parameter_names_the_path_and_the_parameter(tmp_path, space_path, words):
     path = write(tmp_path, "random", f"    {space_path}: [1, 2]")
     assert_clean_error(timed("validate", path), path, 14, f"unknown tuning path '{space_path}'", words)
+
+
+def test_a_huge_float_grid_is_a_lazy_sequence():
+    from pipec.optimizers.space import Param
+
+    grid = Param("x", "float", low=0.0, high=1.0, points=10**8).grid()
+    assert len(grid) == 10**8 and (grid[0], grid[1], grid[-1]) == (0.0, 1e-08, 1.0)
+    small = Param("x", "float", low=0.0, high=1.0, points=5).grid()
+    assert small == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_the_study_starts_from_a_huge_grid_when_the_graphs_value_is_outside_it(tmp_path):
+    path = write(tmp_path, "random", "    x: {low: 0.5, high: 1.0, points: 100000000}")  # the graph's x is 0.0
+    result = timed("tune", path, "--trials", "2", "--store", tmp_path / "st", "-q")
+    assert result.code == 0, result.err
