@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from .errors import UsageError
 from .executor import Executor, RunResult
 from .graph import CompiledGraph
 from .inputs import INPUTS_NODE, bind_request, request_values
@@ -47,6 +48,9 @@ class RequestExecutor(Executor):
 
     def __init__(self, graph: CompiledGraph, store: Any, *, inputs: dict[str, Any] | None = None,
                  static_values: dict[str, dict[str, Any]] | None = None, **kwargs: Any):
+        if inputs and not graph.request_inputs:
+            raise UsageError(f"{graph.file} declares no request inputs (got {', '.join(inputs)}); add an "
+                             "'inputs:' section or run it without inputs")
         super().__init__(graph, store, **kwargs)
         self.request = request_values(graph.request_inputs, inputs or {}) if graph.request_inputs else {}
         self.static_values = static_values or {}

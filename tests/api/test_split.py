@@ -110,3 +110,12 @@ nodes:
     result = RequestExecutor(graph, None, inputs={"question": "who wrote it?"}).run()
     [question] = result.outputs["q"]
     assert question.question == "who wrote it?" and question.answers == []
+
+
+def test_inputs_for_a_graph_without_inputs_are_an_error():
+    from pipec.compiler.errors import UsageError
+
+    graph = compile_text("nodes:\n  a: {op: core.value, params: {value: 1}}\n")
+    with pytest.raises(UsageError, match="declares no request inputs"):
+        RequestExecutor(graph, None, inputs={"x": 1})
+    assert RequestExecutor(graph, None).run().outputs == {}
