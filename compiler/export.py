@@ -154,14 +154,21 @@ def _splice(text: str, doc: Any, changes: list[tuple[list[Any], Any]]) -> str | 
     import yaml as pyyaml
 
     lines = text.splitlines(keepends=True)
-    edits: dict[tuple[int, int], tuple[int, str]] = {}
+    edits: list[tuple[int, int, int, int, str]] = []  # line, col, -seq, end, new text
     for path, value in changes:
         parent: Any = doc
         for part in path[:-1]:
             parent = parent.get(part) if isinstance(parent, dict) else None
         key = path[-1]
-        if not isinstance(parent, dict) or key not in parent:
+        if not isinstance(parent, dict):
             return None
+        if key not in parent:
+            insert = _insertion(lines, parent, key, value)
+            if insert is None:
+                return None
+            (line, col), new = insert
+            edits.append((line, col, -len(edits), col, new))
+            continue
         old = parent[key]
         if _plain(old) == value:
             continue
@@ -171,10 +178,38 @@ def _splice(text: str, doc: Any, changes: list[tuple[list[Any], Any]]) -> str | 
         end = _scalar_end(lines[line], col, flow=bool(parent.fa.flow_style()))
         if end is None or pyyaml.safe_load(lines[line][col:end]) != _plain(old):
             return None
-        edits[(line, col)] = (end, _scalar_text(value))
-    for (line, col), (end, new) in sorted(edits.items(), reverse=True):
+        edits.append((line, col, -len(edits), end, _scalar_text(value)))
+    for line, col, _, end, new in sorted(edits, reverse=True):  # bottom-up; same spot: in the order given
+        if line == len(lines):
+            if lines and not lines[-1].endswith("\n"):
+                lines[-1] += "\n"
+            lines.append("")
         lines[line] = lines[line][:col] + new + lines[line][end:]
     return "".join(lines)
+
+
+def _insertion(lines: list[str], parent: Any, key: Any, value: Any) -> tuple[tuple[int, int], str] | None:
+    """Where and what to insert for a key the mapping lacks: `, key: value` before a one-line flow mapping's
+    `}`, or a `key: value` line after a block mapping's last one-line entry. None when neither fits."""
+    entry = f"{key}: {_scalar_text(value)}"
+    if parent.fa.flow_style():
+        line, col = parent.lc.line, parent.lc.col
+        end = _scalar_end(lines[line], col, flow=False)
+        close = lines[line].rfind("}", col, end if end is not None else len(lines[line]))
+        if close < 0 or lines[line][col:col + 1] != "{" or lines[line].count("{", col, close) != 1:
+            return None
+        sep = ", " if parent else ""
+        return (line, close), f"{sep}{entry}"
+    if not parent:
+        return None
+    last = list(parent)[-1]
+    if isinstance(parent[last], (dict, list)):
+        return None
+    key_line, key_col = parent.lc.key(last)
+    value_line, _ = parent.lc.value(last)
+    if value_line != key_line:
+        return None
+    return (key_line + 1, 0), " " * key_col + entry + "\n"
 
 
 def _scalar_end(line: str, col: int, flow: bool) -> int | None:

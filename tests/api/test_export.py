@@ -115,3 +115,19 @@ def test_tune_out_edits_the_users_file(tmp_path):
     assert "# my tuned graph: this comment must survive pipe tune --out" in written
     assert "  x: 0.0          # the knob\n" in written and "  kind: b         # a | b\n" in written
     assert written.endswith(TUNED.split("params:", 1)[1].replace("kind: a ", "kind: b "))
+
+
+def test_export_adds_a_missing_parameter_in_place(tmp_path):
+    example = REPO / "examples" / "rag" / "offline.yaml"
+    done = pipe("export", str(example), "--set", "retrieve.drop_seed_title=true", "--set", "read.max_words=7",
+                cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    before, after = example.read_text().splitlines(), done.stdout.splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert [b.strip() for _, b in changed] == [
+        'params: {top_k: "${top_k}", hops: "${hops}", per_doc: 1, drop_seed_title: true}',
+        'params: {chunks: "${reader_chunks}", max_words: 7}']
+    block = tmp_path / "block.yaml"
+    block.write_text("nodes:\n  v:\n    op: core.sleep\n    params:\n      seconds: 0   # none\n")
+    done = pipe("export", str(block), "--set", "v.steps=3", cwd=tmp_path)
+    assert done.stdout == "nodes:\n  v:\n    op: core.sleep\n    params:\n      seconds: 0   # none\n      steps: 3\n"
