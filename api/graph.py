@@ -140,14 +140,20 @@ class Graph:
     @wrapped
     def session(self, store: Any = ".pipe", *, max_usd_per_request: float | None = None) -> Session:
         """Compute (or find memoized) the static part once and keep its values in memory, for many requests:
-        what `pipe serve` does, without HTTP. `store` must be an open Store or a folder (kept open)."""
+        what `pipe serve` does, without HTTP. `store` is an open Store or a folder (opened until `close()`;
+        the session is also a context manager)."""
         from pipec.compiler.store import Store
         from pipec.serve.service import Service
 
         opened = Store(store) if isinstance(store, (str, Path)) else store
         service = Service(self.compiled, opened, max_usd_per_request=max_usd_per_request)
-        service.start()
-        return Session(service)
+        try:
+            service.start()
+        except BaseException:
+            if opened is not store:
+                opened.close()
+            raise
+        return Session(service, owns_store=opened is not store)
 
     def to_mermaid(self, run: Any = None) -> str:
         from pipec.compiler.pictures import to_mermaid
@@ -163,12 +169,24 @@ class Graph:
 class Session:
     """A graph's static part held in memory; each `run(inputs)` answers one request (stored as a run)."""
 
-    def __init__(self, service: Any):
+    def __init__(self, service: Any, owns_store: bool = False):
         self.service = service
+        self._owns_store = owns_store
 
     @property
     def static_run_id(self) -> str:
         return self.service.static_run.run_id
+
+    def close(self) -> None:
+        """Close the store the session opened (a Store passed in is left to its owner)."""
+        if self._owns_store:
+            self.service.store.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def run(self, inputs: Mapping[str, Any]) -> Run:
         import asyncio

@@ -22,7 +22,7 @@ def served(tmp_path):
     store = tmp_path / ".pipe"
     session = pipec.load(REPO / "examples" / "rag" / "serve.yaml", set={"embedder": "hashing"}).session(store)
     reply = session.run({"question": "Which library provides BM25?"})
-    session.service.store.close()
+    session.close()
     return store, reply
 
 
