@@ -69,13 +69,23 @@ def to_text(graph: Any, run: Any = None) -> str:
     for title, names in _parts(graph):
         if title:
             lines.append(f"{title}:")
+        depth = _part_depths(names, {n: [r.node for r in graph.nodes[n].upstream()] for n in names}, layer)
         for name in sorted(names, key=lambda n: (layer.get(n, 0), list(graph.nodes).index(n))):
             node = graph.nodes[name]
             feeds = ", ".join(sorted({str(r) for r in node.upstream()}))
             state = _state_text(states, name)
-            lines.append(f"  {'  ' * layer.get(name, 0)}{name} [{node.op_name}]"
+            lines.append(f"  {'  ' * depth[name]}{name} [{node.op_name}]"
                          + (f" <- {feeds}" if feeds else "") + (f"  ({state})" if state else ""))
     return "\n".join(lines)
+
+
+def _part_depths(members: list[str], parents: dict[str, list[str]], layer: dict[str, int]) -> dict[str, int]:
+    """Depth of each node counting only edges inside its part (the drawing's indentation)."""
+    inside = set(members)
+    depth: dict[str, int] = {}
+    for n in sorted(members, key=lambda m: layer.get(m, 0)):  # parents first
+        depth[n] = 1 + max((depth[p] for p in parents.get(n, []) if p in inside and p in depth), default=-1)
+    return depth
 
 
 def to_mermaid(graph: Any, run: Any = None) -> str:
@@ -183,9 +193,10 @@ def config_text(config: dict[str, Any], run: Any = None) -> str:
     for title, members in groups:
         if title:
             lines.append(f"{title}:")
+        part_depth = _part_depths(members, parents, layer)
         for n in sorted(members, key=lambda m: (layer[m], names.index(m))):
             op = "request.inputs" if n == "inputs" else nodes[n].get("op", "?")
             state = _state_text(states, n)
-            lines.append(f"  {'  ' * layer[n]}{n} [{op}]" + (f" <- {', '.join(parents[n])}" if parents[n] else "")
+            lines.append(f"  {'  ' * part_depth[n]}{n} [{op}]" + (f" <- {', '.join(parents[n])}" if parents[n] else "")
                          + (f"  ({state})" if state else ""))
     return "\n".join(lines)
