@@ -50,6 +50,37 @@ def model_path(name: str) -> Path:
     return Path(files[0])
 
 
+PROBE = """
+import sys
+from llama_cpp import Llama
+llm = Llama(model_path=sys.argv[1], n_ctx=256, n_threads=1, verbose=False, seed=0)
+llm.create_chat_completion(messages=[{"role": "user", "content": "Say hello to the world."}], max_tokens=2)
+"""
+_probed: dict[str, str | None] = {}
+
+
+def probe(path: Path) -> str | None:
+    """None when llama.cpp can generate with this model file here, else why not. Runs in a child process once per
+    process and file: some llama-cpp-python builds crash the whole process (a segmentation fault in the first
+    multi-token decode, seen with a -march=native build of 0.3.36 on an AVX-512/AMX machine), which no exception
+    handler can catch."""
+    import subprocess
+    import sys
+
+    key = str(path)
+    if key not in _probed:
+        try:
+            done = subprocess.run([sys.executable, "-c", PROBE, key], capture_output=True, text=True, timeout=120)
+            ok = done.returncode == 0
+            detail = f"exit code {done.returncode}" + (" (a crash)" if done.returncode < 0 else "")
+        except subprocess.TimeoutExpired:
+            ok, detail = False, "no reply within 120 s"
+        _probed[key] = None if ok else (
+            f"llama-cpp-python cannot run {path.name} on this machine ({detail}); rebuild it without native CPU "
+            "flags: CMAKE_ARGS='-DGGML_NATIVE=OFF' pip install --no-cache-dir --force-reinstall llama-cpp-python")
+    return _probed[key]
+
+
 def load_model(name: str) -> Any:
     with _lock:
         if name not in _models:
@@ -57,6 +88,8 @@ def load_model(name: str) -> Any:
                 from llama_cpp import Llama
             except ImportError:
                 raise LocalModelMissing("local models need llama-cpp-python: pip install -e '.[local]'") from None
+            if (problem := probe(model_path(name))) is not None:
+                raise LocalModelMissing(problem)
             threads = int(os.environ.get("PIPEC_LOCAL_THREADS", "0")) or min(4, os.cpu_count() or 1)
             _models[name] = Llama(model_path=str(model_path(name)), n_ctx=2048, n_threads=threads, verbose=False,
                                   seed=0)
@@ -70,10 +103,10 @@ def available(name: str = "smollm2") -> str | None:
     except ImportError:
         return "llama-cpp-python is not installed (pip install -e '.[local]')"
     try:
-        model_path(name)
+        path = model_path(name)
     except LocalModelMissing as exc:
         return str(exc)
-    return None
+    return probe(path)
 
 
 def _grammar_format(params: dict[str, Any]) -> dict[str, Any] | None:
