@@ -236,7 +236,10 @@ class Gateway:
         """One request to the provider: concurrency slot, budget reservation, litellm, retries with backoff.
         Returns litellm's response and its cost (None: unknown price), booked against the budget here."""
         from .backend import get_litellm
+        from .preflight import missing_key_fast
 
+        if model not in self._checked_models and (fast := missing_key_fast(model, params)) is not None:
+            raise fast  # before importing litellm: a cold start would spend seconds on it first
         litellm = get_litellm()
         params = dict(params)
         if model not in self._checked_models:

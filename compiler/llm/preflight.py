@@ -76,3 +76,25 @@ def graph_warnings(graph: Any) -> list[ModelWarning]:
         if seen[key]:
             out.append(ModelWarning(node, param, model, seen[key]))
     return out
+
+
+# The key variable of common hosted providers, known without importing litellm (seconds on a cold start): a
+# node of such a model fails at once when it is not set. Other providers are checked through litellm.
+KEY_VARIABLES = {
+    "openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY",
+    "mistral": "MISTRAL_API_KEY", "groq": "GROQ_API_KEY", "cohere": "COHERE_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY", "openrouter": "OPENROUTER_API_KEY", "xai": "XAI_API_KEY",
+    "together_ai": "TOGETHERAI_API_KEY", "fireworks_ai": "FIREWORKS_AI_API_KEY", "perplexity": "PERPLEXITYAI_API_KEY",
+}
+
+
+def missing_key_fast(model: str, params: dict) -> Exception | None:
+    """At node start, before litellm is imported: the provider's key variable is not set (None: fine or unknown)."""
+    from .errors import MissingAPIKey
+
+    provider = model.split("/", 1)[0] if "/" in model else ""
+    var = KEY_VARIABLES.get(provider)
+    if var is None or os.environ.get(var) or params.get("api_key") or params.get("api_base"):
+        return None
+    return MissingAPIKey(f"{var} is not set for model {model} (provider {provider}; export it, or pass api_key: "
+                         "${env:NAME} in the node's params)")

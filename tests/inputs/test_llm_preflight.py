@@ -55,3 +55,19 @@ def test_the_node_fails_at_once_without_retries(tmp_path, monkeypatch, model, wo
     assert node["status"] == "failed" and words in node["error"], node
     assert node["duration_s"] < 2.0, node
     assert "attempts" not in node["error"]  # a final error: no retry
+
+
+def test_a_cold_process_fails_a_node_without_its_key_at_once(tmp_path):
+    """The key of a common provider is checked before litellm is imported (seconds in a fresh process)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    proc = subprocess.run([sys.executable, "-m", "pipec.compiler.cli", "run", str(graph(tmp_path, "openai/gpt-4o-mini")),
+                           "--store", str(tmp_path / "st"), "--json", "-q"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    node = json.loads(proc.stdout)["nodes"]["gen"]
+    assert "OPENAI_API_KEY is not set" in node["error"] and "provider openai" in node["error"], node
+    assert node["duration_s"] < 2.0, node
