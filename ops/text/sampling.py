@@ -45,8 +45,8 @@ class SplitParams(OpParams):
 
 def split_part(items: list[T], split: SplitParams | None) -> list[T]:
     """The records of one part of a seeded split, in their original order. Stratified by `split.by`: each
-    group gives round(fraction * size) records to validation (at least one when it has two or more), so the
-    parts are disjoint, together are the whole list, and depend only on the records and the seed."""
+    group gives round(fraction * size) records to validation (at least one, never all, when it has two or
+    more), so the parts are disjoint, together are the whole list, and depend only on the records and seed."""
     if split is None:
         return items
     groups: dict[str, list[int]] = {}
@@ -57,9 +57,9 @@ def split_part(items: list[T], split: SplitParams | None) -> list[T]:
     for key in sorted(groups):
         members = groups[key]
         n = round(split.fraction * len(members))
-        if n == 0 and len(members) >= 2:
-            n = 1
-        held.update(rng.sample(members, min(n, len(members) - 1 if len(groups) == 1 else n)))
+        if len(members) >= 2:
+            n = min(max(n, 1), len(members) - 1)  # both parts get some of every group
+        held.update(rng.sample(members, n))
     keep = (lambda i: i in held) if split.part == "validation" else (lambda i: i not in held)
     return [item for i, item in enumerate(items) if keep(i)]
 
