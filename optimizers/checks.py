@@ -20,15 +20,19 @@ def model_strings(graph: Any) -> list[tuple[str, str, dict]]:
 
 
 def missing_keys(graph: Any) -> list[str]:
-    """One message per model whose provider's API key variable is not set (none for local/fake models)."""
-    from pipec.compiler.llm.failures import missing_key_error
+    """One message per model that every trial would fail on: its provider's API key variable is not set, or
+    litellm cannot route it (the checks `pipe validate` warns with, compiler/llm/preflight.py)."""
+    models = [m for m in model_strings(graph) if m[1].split("/", 1)[0] not in ("fake", "local")]
+    if not models:
+        return []  # offline graphs never import litellm here
+    from pipec.compiler.llm.preflight import check_model
 
     seen, out = set(), []
-    for node, model, params in model_strings(graph):
+    for node, model, params in models:
         if model in seen:
             continue
         seen.add(model)
-        problem = missing_key_error(model, params)
+        problem = check_model(model, params)
         if problem is not None:
             out.append(f"node '{node}': {problem}")
     return out
