@@ -178,6 +178,7 @@ def write_config(args, tuner, outcome, trial, out: Path, noise: str | None, quie
               f"{_short(trial.value)}), written by pipe tune from {args.graph}")
     if noise:
         header += f"\nnote: {noise}"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(best_yaml(args.graph, tuner.config_overrides(_proposal(trial)), out, header), encoding="utf-8")
     if not quiet:
         print(f"wrote {out}" + (" (the gain is within noise, see the note in the file)" if noise else ""),

@@ -178,6 +178,11 @@ def print_validation(outcome, console=None) -> None:
         console.print(f"verdict: {o['verdict']}")
 
 
+def console():
+    """The console the tables print to (the terminal's width, or a wide page when piped)."""
+    return _console()
+
+
 def _console():
     """The terminal's width on a terminal; a wide page when piped or redirected (no crushed columns)."""
     from rich.console import Console

@@ -37,8 +37,7 @@ def run(args) -> int:
     if not rows:
         print(f"no studies in {args.store}", file=sys.stderr)
         return 0
-    from pipec.optimizers.report import short
-    from rich.console import Console
+    from pipec.optimizers.report import console, short
     from rich.table import Table
 
     table = Table()
@@ -47,7 +46,7 @@ def run(args) -> int:
     for r in rows:
         table.add_row(r["name"], r["graph"], r["strategy"], str(r["complete"]), str(r["failed"]), r["objective"] or "",
                       "-" if r["best"] is None else short(r["best"]), r["status"])
-    Console().print(table)
+    console().print(table)  # a wide page when piped: no crushed columns
     return 0
 
 

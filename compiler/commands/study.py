@@ -91,6 +91,7 @@ def export(study, args) -> int:
         overrides += [(p.split("."), v) for p, v in best.config.items()]
         header = (f"best config of study '{study.name}' (trial {best.number}: {study.spec.main.metric} = "
                   f"{short(best.value)}), written by pipe study export from {graph_file}")
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(best_yaml(graph_file, overrides, args.out, header), encoding="utf-8")
         written["out"] = {"path": args.out, "trial": best.number, "config": best.config}
     if args.csv:
@@ -110,6 +111,7 @@ def write_csv(study, path: Path) -> int:
     metrics = [o.metric for o in study.spec.all_objectives]
     header = ["number", "state", *params, "budget", *metrics, "cost_usd", "duration_s", "cache_hits", "error",
               "note"]
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(header)

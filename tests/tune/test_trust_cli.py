@@ -31,8 +31,7 @@ def test_studies_cli_lists_shows_and_exports_as_json(tmp_path, capsys):
     assert shown["study"] == "one" and [t["number"] for t in shown["trials"]] == [0, 1, 2, 3]
     assert isinstance(shown["trials"][0]["config"], dict) and isinstance(shown["validation"], dict)  # no JSON strings
     assert shown["validation"]["objectives"][0]["metric"] == "objective.score"
-    out, table = tmp_path / "sub" / "best.yaml", tmp_path / "trials.csv"
-    out.parent.mkdir()
+    out, table = tmp_path / "sub" / "best.yaml", tmp_path / "trials.csv"  # sub/ does not exist yet
     assert main(["study", "export", "one", "--store", store, "--out", str(out), "--csv", str(table),
                  "--json"]) == 0
     written = json.loads(capsys.readouterr().out)
