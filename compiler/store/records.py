@@ -173,6 +173,7 @@ class StudySummary(Record):
     cache_hits: int | None = None
     best_max: float | None = None
     best_min: float | None = None
+    settings_json: str | None = None  # its owner's pid: a `running` study whose process died is interrupted
 
 
 @dataclass(frozen=True, slots=True)

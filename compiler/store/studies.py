@@ -28,7 +28,7 @@ class StudyReads:
         """Every study, newest first, with its trial count, completed trials, spend and best values."""
         return [StudySummary.from_row(r) for r in self.conn.rows(
             "SELECT s.id, s.name, s.graph_name, s.strategy, s.objective_json, s.status, s.created_at,"
-            " s.updated_at, count(t.number) AS trials, sum(t.state = 'complete') AS complete,"
+            " s.updated_at, s.settings_json, count(t.number) AS trials, sum(t.state = 'complete') AS complete,"
             " sum(t.state = 'failed') AS failed,"
             " sum(coalesce(t.cost_usd, 0)) AS cost_usd, sum(coalesce(t.cache_hits, 0)) AS cache_hits,"
             " max(CASE WHEN t.state = 'complete' THEN t.value END) AS best_max,"

@@ -53,3 +53,23 @@ def test_front_data_of_a_single_objective_study_is_none():
     from pipec.tui.widgets.front_plot import front_data
 
     assert front_data({"objective_json": '{"metric": "a.b", "direction": "maximize"}'}, []) is None
+
+
+def test_the_home_list_shows_a_dead_running_study_as_interrupted(tmp_path):
+    import json
+
+    from pipec.compiler.store import open_store_readonly
+    from pipec.optimizers.records import StudyRecords
+    from pipec.tui.data.overview import study_row
+
+    graph = write_graph(tmp_path, {"space": {"kind": ["a", "b"]}})
+    store = Store(tmp_path / ".pipe")
+    outcome = Tuner(graph, store, budgets=Budgets(trials=2)).run()
+    records = StudyRecords(store)
+    settings = json.loads(records.find(outcome.name)["settings_json"])
+    records.set_status(outcome.study_id, "running", {**settings, "pid": 2 ** 22 + 12345})  # no such process
+    store.close()
+    reader = open_store_readonly(tmp_path / ".pipe")
+    (summary,) = reader.studies()
+    reader.close()
+    assert study_row(summary.to_dict()).cells[2] == "interrupted"

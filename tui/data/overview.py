@@ -47,14 +47,25 @@ def objective(objective_json: str | None) -> tuple[str, bool]:
     return name, not direction.startswith("min")
 
 
+def study_status(s: dict[str, Any]) -> str:
+    """The stored status, except `interrupted` for a `running` study whose process no longer exists."""
+    if s["status"] != "running":
+        return s["status"]
+    from pipec.compiler.store.process import process_alive
+
+    pid = (fmt.loads(s.get("settings_json"), {}) or {}).get("pid")
+    return "running" if pid and process_alive(pid) else "interrupted"
+
+
 def study_row(s: dict[str, Any]) -> Row:
     metric, maximize = objective(s.get("objective_json"))
     best = s.get("best_max") if maximize else s.get("best_min")
     trials = f"{s.get('complete') or 0}/{s.get('trials') or 0}"
-    cells = [s["name"], s["graph_name"], s["status"], s["strategy"], trials,
+    status = study_status(s)
+    cells = [s["name"], s["graph_name"], status, s["strategy"], trials,
              f"{metric}={fmt.number(best, 4)}" if best is not None else "-", fmt.usd(s.get("cost_usd")),
              fmt.when(s["created_at"])]
-    keys = {"study": s["name"], "graph": s["graph_name"], "status": s["status"], "strategy": s["strategy"],
+    keys = {"study": s["name"], "graph": s["graph_name"], "status": status, "strategy": s["strategy"],
             "trials": s.get("trials") or 0, "best": best if best is not None else float("-inf"),
             "cost": s.get("cost_usd") or 0.0, "created": s["created_at"]}
     return Row(s["id"], cells, keys, " ".join(cells).lower())
