@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
 from pipec.compiler.op import In, Op, OpParams, Out
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from ..data import Chunk, Document
 from .graph import KGError, KnowledgeGraph
@@ -28,6 +29,17 @@ Reply with JSON: {"entities": [{"name": ..., "type": ...}], "relations": [{"head
 
 Text:
 {text}"""
+
+# For small local models (local/smollm2): triples only, one worked example, a bounded list (the JSON grammar then
+# ends the reply instead of repeating an entity forever).
+RELATIONS_PROMPT = """Extract facts from the text as (head, relation, tail) triples. Use names from the text.
+{vocabulary}
+Text: Marie Curie was born in Warsaw. She won the Nobel Prize in Physics in 1903.
+Facts: {"relations": [{"head": "Marie Curie", "relation": "born_in", "tail": "Warsaw"}, {"head": "Marie Curie", \
+"relation": "won", "tail": "Nobel Prize in Physics"}]}
+
+Text: {text}
+Facts:"""
 
 QUOTES = "\"'`“”‘’"
 SNAKE = re.compile(r"[^0-9a-z]+")
@@ -47,6 +59,21 @@ class ExtractedRelation(BaseModel):
 class Extraction(BaseModel):
     entities: list[ExtractedEntity] = Field(default_factory=list)
     relations: list[ExtractedRelation] = Field(default_factory=list)
+
+
+@cache
+def extraction_schema(extract: str, max_relations: int | None) -> type[BaseModel]:
+    """The reply's schema: entities and relations, or relations only; at most `max_relations` of them (a bound
+    that grammar-constrained decoding enforces)."""
+    relations = (list[ExtractedRelation], Field(default_factory=list, max_length=max_relations))
+    if extract == "relations":
+        return create_model("Relations", relations=relations)
+    return create_model("Extraction", __base__=Extraction, relations=relations)
+
+
+def grounded(name: str, text: str) -> bool:
+    """Does an extracted name occur in the chunk's text (case and spacing aside)?"""
+    return " ".join(normalize_entity(name).lower().split()) in " ".join(text.lower().split())
 
 
 def normalize_entity(name: str) -> str:
@@ -77,6 +104,7 @@ class Merger:
         self.types: dict[str, Counter] = {}
         self.triples: dict[tuple[str, str, str], list[str]] = {}
         self.dropped = 0
+        self.ungrounded = 0
 
     def key(self, name: str) -> str:
         name = normalize_entity(name)
@@ -85,12 +113,16 @@ class Merger:
             self.surface.setdefault(key, Counter())[name] += 1
         return key
 
-    def add(self, chunk_id: str, extraction: Extraction) -> None:
-        for entity in extraction.entities:
+    def add(self, chunk_id: str, extraction: BaseModel, text: str | None = None) -> None:
+        """Merge one chunk's extraction; with `text`, relations whose head or tail is not in it are dropped."""
+        for entity in getattr(extraction, "entities", []):
             key = self.key(entity.name)
             if key and entity.type:
                 self.types.setdefault(key, Counter())[entity.type.strip().lower()] += 1
         for rel in extraction.relations:
+            if text is not None and not (grounded(rel.head, text) and grounded(rel.tail, text)):
+                self.ungrounded += 1
+                continue
             head, tail, relation = self.key(rel.head), self.key(rel.tail), normalize_relation(rel.relation)
             if not (head and tail and relation) or head == tail or (
                     self.vocabulary is not None and relation not in self.vocabulary):
@@ -123,8 +155,14 @@ class BuildKG(Op):
 
     class Params(OpParams):
         model: str = Field(..., description="litellm model string (fake/..., local/smollm2, openai/gpt-4o-mini)")
-        prompt: str = Field(PROMPT, description="extraction prompt; {text} is the chunk, {vocabulary} the "
-                                                "relation vocabulary line")
+        prompt: str | None = Field(None, description="extraction prompt; {text} is the chunk, {vocabulary} the "
+                                                     "relation vocabulary line (default: the `extract` mode's)")
+        extract: Literal["entities_and_relations", "relations"] = Field(
+            "entities_and_relations", description="what the model is asked for; `relations` (triples only, with "
+                                                  "a worked example) suits small local models")
+        max_relations: int | None = Field(None, ge=1, le=100, description="at most this many relations per "
+                                                                          "chunk (a schema bound)")
+        grounded: bool = Field(False, description="drop relations whose head or tail does not occur in the chunk")
         relations: list[str] | None = Field(None, description="relation vocabulary; other relations are dropped")
         chunk_size: int | None = Field(None, ge=1, description="re-split the input into ~N-word sentence chunks "
                                                                "(None: use the chunks as given)")
@@ -150,7 +188,7 @@ class BuildKG(Op):
             if res.value is None:
                 errors += 1
                 continue
-            merger.add(chunk.id, res.value)
+            merger.add(chunk.id, res.value, chunk.text if self.params.grounded else None)
         if not merger.triples:
             raise KGError(f"no relation extracted from {total} chunks ({errors} replies did not parse); check "
                           "the model and the prompt")
@@ -163,19 +201,22 @@ class BuildKG(Op):
         ctx.log(f"{kg.describe()} from {total} chunks: {sent} LLM calls, {len(responses) - sent} cache hits")
         metrics = {"chunks": float(total), "llm_calls": float(sent), "cache_hits": float(len(responses) - sent),
                    "errors": float(errors), "triples": float(len(kg)), "entities": float(kg.n_entities),
-                   "dropped_relations": float(merger.dropped)}
+                   "dropped_relations": float(merger.dropped), "ungrounded_relations": float(merger.ungrounded),
+                   "triples_per_chunk": len(kg) / max(total, 1)}
         return {"kg": kg, "chunks": pieces, "metrics": metrics}
 
     def _job(self, ctx, chunk: Chunk):
         p = self.params
         vocabulary = f"Use only these relations: {', '.join(p.relations)}." if p.relations else ""
-        prompt = p.prompt.replace("{vocabulary}", vocabulary).replace("{text}", chunk.text)
+        template = p.prompt or (RELATIONS_PROMPT if p.extract == "relations" else PROMPT)
+        prompt = template.replace("{vocabulary}", vocabulary).replace("{text}", chunk.text)
+        schema = extraction_schema(p.extract, p.max_relations)
         params = dict(p.params)
         if p.temperature is not None:
             params.setdefault("temperature", p.temperature)
 
         async def job():
-            return await ctx.llm.structured(p.model, prompt, schema=Extraction, item=chunk.id, **params)
+            return await ctx.llm.structured(p.model, prompt, schema=schema, item=chunk.id, **params)
         return job
 
 

@@ -88,3 +88,54 @@ def test_retrieve_collects_facts_and_linked_chunks():
     two = RetrieveKG(RetrieveKG.Params(hops=2, facts_as_one_hit=False)).run(
         ctx(), kg=kg, questions=[q], chunks=chunks)["retrievals"][0]
     assert [h.text for h in two.hits if h.title == "KG fact"] == ["A r B", "B s C"]
+
+
+def test_relations_mode_bounds_the_list_and_grounding_drops_invented_names(tmp_path):
+    import json
+
+    from pipec.compiler.api import compile_text
+    from pipec.ops.kg.build import extraction_schema
+
+    schema = extraction_schema("relations", 3).model_json_schema()
+    assert schema["properties"]["relations"]["maxItems"] == 3 and "entities" not in schema["properties"]
+    (tmp_path / "p.jsonl").write_text(json.dumps({"id": "c1", "text": "Ada Lovelace worked with Charles Babbage."})
+                                      + "\n")
+    reply = {"relations": [{"head": "Ada Lovelace", "relation": "worked with", "tail": "Charles Babbage"},
+                           {"head": "Marie Curie", "relation": "born_in", "tail": "Warsaw"}]}  # copied example
+    text = """
+nodes:
+  docs: {op: load.jsonl, params: {path: p.jsonl}}
+  kg: {op: kg.build, inputs: {chunks: docs}, params: {model: fake/kg, extract: relations, max_relations: 3,
+                                                       grounded: true}}
+"""
+    with fake_script({"Extract facts": reply}) as script:
+        result = run_graph(compile_text(text, base_dir=tmp_path), tmp_path / ".pipe")
+    assert result.status == "succeeded", result.error
+    assert "Marie Curie was born in Warsaw" in json.dumps(script.calls[0])  # the worked example reached the model
+    metrics = result.metrics["kg"]
+    assert metrics["triples"] == 1 and metrics["ungrounded_relations"] == 1 and metrics["triples_per_chunk"] == 1
+
+
+@pytest.mark.local_llm
+@pytest.mark.slow
+def test_smollm2_extracts_triples_from_hotpotqa_passages(tmp_path, shared_data):
+    import json
+
+    from pipec.compiler.api import compile_text
+    from pipec.compiler.llm.local import available
+
+    if reason := available("smollm2"):
+        pytest.skip(f"local/smollm2 not available: {reason}")
+    corpus = json.loads((shared_data / "hotpotqa" / "hotpot_train_sample100_corpus.json").read_text())
+    rows = [{"id": t, "title": t, "text": "".join(s[:3])[:500]} for t, s in list(corpus.items())[:4]]
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = """
+nodes:
+  docs: {op: load.jsonl, params: {path: p.jsonl}}
+  kg: {op: kg.build, inputs: {chunks: docs}, params: {model: local/smollm2, extract: relations, max_relations: 4,
+                                                       grounded: true, params: {max_tokens: 200}}}
+settings: {llm: {max_item_errors: 4}}
+"""
+    result = run_graph(compile_text(text, base_dir=tmp_path), tmp_path / ".pipe")
+    assert result.status == "succeeded", result.error
+    assert result.metrics["kg"]["triples"] >= 1
