@@ -53,12 +53,14 @@ def _remove_when_two_trials_run(c, node, store_dir, removed: list) -> None:
     while time.monotonic() < deadline:
         try:
             store = Store(store_dir, readonly=True)
-            running = store.query("SELECT COUNT(*) AS n FROM trials WHERE state='running'")[0]["n"]
+            # Trial 0 computes the shared node alone (the others wait for it); then two trials run at once.
+            states = [r["state"] for r in store.query("SELECT state FROM trials")]
+            running = states.count("running") if "complete" in states else 0
             store.close()
         except Exception:  # not created yet
             running = 0
         if running >= 2:
-            time.sleep(2.0)  # the tasks have started on their nodes
+            time.sleep(4.0)  # the tasks have started on their nodes (Ray workers start slowly under load)
             c.remove_node(node)
             removed.append(node.address)
             return
@@ -67,7 +69,7 @@ def _remove_when_two_trials_run(c, node, store_dir, removed: list) -> None:
 
 def test_a_node_removed_mid_study_costs_one_trial_which_is_retried(cluster, tmp_path):
     c, workers = cluster
-    graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=4.0)
+    graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=8.0)
     removed: list[str] = []
     threading.Thread(target=_remove_when_two_trials_run, args=(c, workers[0], tmp_path / "store", removed),
                      daemon=True).start()
@@ -79,7 +81,7 @@ def test_a_node_removed_mid_study_costs_one_trial_which_is_retried(cluster, tmp_
 
 def test_a_node_removed_without_retries_fails_only_its_trial(cluster, tmp_path):
     c, workers = cluster
-    graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=4.0)
+    graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=8.0)
     removed: list[str] = []
     threading.Thread(target=_remove_when_two_trials_run, args=(c, workers[1], tmp_path / "store", removed),
                      daemon=True).start()
