@@ -4,7 +4,7 @@ exceeded by at most one call's estimate, and `--max-calls` not at all, with 8 re
 from __future__ import annotations
 
 import pytest
-from conftest import compile_graph, fault_graph
+from fault_graphs import compile_graph, fault_graph
 from pipec.compiler.api import run_graph
 
 pytestmark = pytest.mark.xdist_group("faults")

@@ -4,7 +4,7 @@ healed re-run re-sends the failed items only. Through the real litellm path (`op
 from __future__ import annotations
 
 import pytest
-from conftest import compile_graph, fault_graph
+from fault_graphs import compile_graph, fault_graph
 from fault_server import TRANSIENT
 from pipec.compiler.api import run_graph
 
@@ -122,7 +122,8 @@ def pipe(tmp_path, *args: str, timeout: float = 120, **env: str):
 def test_a_node_failing_with_requests_in_flight_caches_their_replies(server, marker_key, tmp_path):
     server.faults = {"item q1": "401", "item": "slow"}
     server.slow_s = 0.6
-    (tmp_path / "g.yaml").write_text(fault_graph(server.url, n=8))
+    # a long timeout: litellm's first request in a fresh process is slow on a loaded machine
+    (tmp_path / "g.yaml").write_text(fault_graph(server.url, n=8).replace("timeout: 1.0", "timeout: 10.0"))
     store = str(tmp_path / "store")
     failed = pipe(tmp_path, "run", "g.yaml", "--store", store, "-q")
     assert failed.returncode == 1, failed.stderr

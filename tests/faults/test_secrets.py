@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import KEY_ENV, MARKER_KEY, fault_graph
+from fault_graphs import KEY_ENV, MARKER_KEY, fault_graph
 
 pytestmark = [pytest.mark.xdist_group("faults"), pytest.mark.slow]
 
