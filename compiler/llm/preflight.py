@@ -46,6 +46,8 @@ def check_model(model: str, params: dict | None = None) -> str | None:
     params = params or {}
     if is_custom(model):
         return None
+    if (fast := missing_key_fast(model, params)) is not None and "unknown provider" in str(fast):
+        return str(fast).removeprefix("unknown ")  # known without importing litellm
     litellm = get_litellm()
     try:
         _, provider, _, _ = litellm.get_llm_provider(model)
@@ -89,10 +91,20 @@ KEY_VARIABLES = {
 
 
 def missing_key_fast(model: str, params: dict) -> Exception | None:
-    """At node start, before litellm is imported: the provider's key variable is not set (None: fine or unknown)."""
-    from .errors import MissingAPIKey
+    """At node start, before litellm is imported: a provider litellm does not know, or the provider's key
+    variable is not set (None: fine, or only litellm can tell)."""
+    from .backend import is_custom
+    from .errors import MissingAPIKey, UnknownModel
+    from .providers import LITELLM_PROVIDERS
 
     provider = model.split("/", 1)[0] if "/" in model else ""
+    if provider and not is_custom(model) and provider not in LITELLM_PROVIDERS:
+        from ..errors import did_you_mean
+
+        hint = did_you_mean(provider, sorted(LITELLM_PROVIDERS | {"fake", "local"}))
+        return UnknownModel(f"unknown model '{model}': litellm cannot route it (unknown provider '{provider}'"
+                            + (f"; {hint}" if hint else "") + "); model strings look like provider/name, e.g. "
+                            "openai/gpt-4o-mini, ollama/llama3.1, fake/test, local/smollm2")
     var = KEY_VARIABLES.get(provider)
     if var is None or os.environ.get(var) or params.get("api_key") or params.get("api_base"):
         return None
