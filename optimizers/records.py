@@ -84,3 +84,15 @@ def list_studies(store: Store) -> list[dict[str, Any]]:
         row = store.find_study(summary["name"])
         out.append({**(row.to_dict() if row is not None else {}), **summary.to_dict()})
     return out
+
+
+def load_json(text: str | None) -> Any:
+    """A stored JSON column as a value; None when empty or not JSON."""
+    import json
+
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

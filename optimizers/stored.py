@@ -4,14 +4,13 @@ the process that ran it died)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipec.compiler.errors import UsageError
 
 from .objective import evaluate
-from .records import StudyRecords, list_studies
+from .records import StudyRecords, list_studies, load_json
 from .space import TuneSpec
 from .strategies import History, TrialView
 
@@ -65,17 +64,17 @@ def display_status(row: dict[str, Any]) -> str:
 
     if row["status"] != "running":
         return row["status"]
-    pid = (_load(row.get("settings_json")) or {}).get("pid")
+    pid = (load_json(row.get("settings_json")) or {}).get("pid")
     return "running" if pid and _pid_alive(pid) else "interrupted"
 
 
 def spec_of(row: dict[str, Any]) -> TuneSpec:
-    objective = _load(row["objective_json"]) or {}
-    settings = _load(row["settings_json"]) or {}
+    objective = load_json(row["objective_json"]) or {}
+    settings = load_json(row["settings_json"]) or {}
     data: dict[str, Any] = {"objective": {"metric": objective.get("metric", ""),
                                           "direction": objective.get("direction", "maximize")},
                             "secondary": objective.get("secondary"), "constraints": objective.get("constraints") or [],
-                            "space": _load(row["space_json"]) or {}, "halving": settings.get("halving")}
+                            "space": load_json(row["space_json"]) or {}, "halving": settings.get("halving")}
     if objective.get("objectives"):
         data["objectives"], data["objective"] = objective["objectives"], None
         data["pick"] = objective.get("pick")
@@ -104,7 +103,7 @@ def load_study(store: Any, name: str) -> StoredStudy:
     spec = spec_of(row)
     trials = []
     for r in StudyRecords(store).trials(row["id"]):
-        metrics = _load(r["metrics_json"]) or {}
+        metrics = load_json(r["metrics_json"]) or {}
         totals = {k: r.get(k) or 0.0 for k in ("cost_usd", "duration_s", "llm_calls", "cache_hits")}
         score = None
         if r["state"] == "complete" and r["value"] is not None:
@@ -112,17 +111,9 @@ def load_study(store: Any, name: str) -> StoredStudy:
                 _, score, _ = evaluate(spec, metrics, totals)
             except KeyError:
                 score = None
-        trials.append(TrialView(r["number"], _load(r["config_json"]) or {}, r["budget"], r["state"], score,
+        trials.append(TrialView(r["number"], load_json(r["config_json"]) or {}, r["budget"], r["state"], score,
                                 r["value"], r["run_id"], metrics, r["error"], totals, r.get("note") or ""))
-    return StoredStudy(dict(row), spec, StoredSpace(_load(row["space_json"]) or {}), History(trials),
-                       _load(row["settings_json"]) or {})
+    return StoredStudy(dict(row), spec, StoredSpace(load_json(row["space_json"]) or {}), History(trials),
+                       load_json(row["settings_json"]) or {})
 
-
-def _load(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 

@@ -23,7 +23,7 @@ from pipec.compiler.yaml_source import load_yaml_file
 
 from .objective import evaluate
 from .ranking import best_trial, full_size, top_trials, value_of
-from .records import INTERRUPTED, StudyRecords, _json
+from .records import INTERRUPTED, StudyRecords, _json, load_json
 from .space import (
     Space,
     TuneSpec,
@@ -155,18 +155,18 @@ class Tuner:
             return self.records.create(self.study_name, self.graph.name, self.graph.file, self.strategy_name,
                                        self._objective_json(), self.space.to_json(), self._settings_json()), False
         fix = "use a new --study name, or the same graph and tune section"
-        if _load(row["space_json"]) != _load(_json(self.space.to_json())):
+        if load_json(row["space_json"]) != load_json(_json(self.space.to_json())):
             raise UsageError(f"study '{self.study_name}' was created with another search space ({fix})")
-        if _load(row["objective_json"]) != _load(_json(self._objective_json())):
+        if load_json(row["objective_json"]) != load_json(_json(self._objective_json())):
             raise UsageError(f"study '{self.study_name}' was created with another objective ({fix})")
         if row["strategy"] != self.strategy_name:
             raise UsageError(f"study '{self.study_name}' uses strategy '{row['strategy']}', not "
                              f"'{self.strategy_name}' (drop --strategy to resume it, or {fix})")
-        owner = (_load(row["settings_json"]) or {}).get("pid")
+        owner = (load_json(row["settings_json"]) or {}).get("pid")
         if row["status"] == "running" and owner and owner != os.getpid() and process_alive(owner):
             raise UsageError(f"study '{self.study_name}' is running in another process (pid {owner}); wait for it "
                              f"to end or stop it, then run this again to resume")
-        stored_seed = (_load(row["settings_json"]) or {}).get("seed")
+        stored_seed = (load_json(row["settings_json"]) or {}).get("seed")
         if stored_seed is not None:
             self.seed = stored_seed
         return row["id"], True
@@ -179,11 +179,11 @@ class Tuner:
         return History(trials), max((r["number"] for r in rows), default=0)
 
     def _view(self, row: dict[str, Any]) -> TrialView:
-        metrics = _load(row["metrics_json"]) or {}
+        metrics = load_json(row["metrics_json"]) or {}
         score = None
         if row["state"] == "complete" and row["value"] is not None:
             _, score, _ = evaluate(self.spec, metrics, self._totals(row))
-        return TrialView(row["number"], _load(row["config_json"]), row["budget"], row["state"], score,
+        return TrialView(row["number"], load_json(row["config_json"]), row["budget"], row["state"], score,
                          row["value"], row["run_id"], metrics, row["error"], self._totals(row), row.get("note") or "")
 
     @staticmethod
@@ -319,7 +319,7 @@ class Tuner:
         self.history = outcome.history
         result = validate_study(self, outcome.study_id)
         row = self.records.find(self.study_name) or {}
-        settings = _load(row.get("settings_json")) or {}
+        settings = load_json(row.get("settings_json")) or {}
         self.records.set_status(outcome.study_id, row.get("status") or outcome.status,
                                 {**settings, "validation": result})
         outcome.validation = result
@@ -333,7 +333,7 @@ class Tuner:
         study_id, _ = self._open_study()
         history, _ = self._load_history(study_id)
         self.history = history
-        settings = _load(row["settings_json"]) or {}
+        settings = load_json(row["settings_json"]) or {}
         return StudyOutcome(study_id, self.study_name, self.strategy_name, self.spec, self.space, history,
                             settings.get("stop_reason") or "exhausted", row["status"], True, 0,
                             self.study_totals(study_id), settings.get("validation"))
@@ -472,16 +472,6 @@ def out_of_space(graph: Any, space: Space) -> list[str]:
                        f"baseline) uses it, the strategy never proposes it")
     return out
 
-
-def _load(text: str | None) -> Any:
-    import json
-
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 __all__ = ["BASELINE", "Budgets", "PipeError", "StudyOutcome", "Tuner", "best_trial", "full_size", "run_study",
