@@ -56,28 +56,13 @@ def test_a_failing_trial_fails_alone_and_the_study_goes_on(tmp_path):
 
 @pytest.mark.slow
 def test_a_killed_worker_costs_only_its_trial_and_is_retried(tmp_path):
-    import os
-    import signal
-    import threading
 
     graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=1.5)
     from pipec.compiler.store import Store
 
     store = Store(tmp_path / "store")
     tuner = ParallelTuner(graph, store, budgets=Budgets(trials=4), workers=2, retries=1)
-    killed: list[int] = []
-
-    def kill_first_worker() -> None:
-        for _ in range(200):
-            pids = tuner.backend.worker_pids() if tuner.backend is not None else []
-            if pids:
-                pid = pids[0]
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                return
-            threading.Event().wait(0.05)
-
-    threading.Thread(target=kill_first_worker, daemon=True).start()
+    killed = kill_first_worker_soon(tuner)
     outcome = tuner.run()
     rows = store.query("SELECT * FROM trials WHERE study_id=? ORDER BY number", (outcome.study_id,))
     store.close()
@@ -88,25 +73,13 @@ def test_a_killed_worker_costs_only_its_trial_and_is_retried(tmp_path):
 
 @pytest.mark.slow
 def test_a_killed_worker_without_retries_fails_its_trial_only(tmp_path):
-    import os
-    import signal
-    import threading
 
     graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=1.5)
     from pipec.compiler.store import Store
 
     store = Store(tmp_path / "store")
     tuner = ParallelTuner(graph, store, budgets=Budgets(trials=4), workers=2)
-
-    def kill_first_worker() -> None:
-        for _ in range(200):
-            pids = tuner.backend.worker_pids() if tuner.backend is not None else []
-            if pids:
-                os.kill(pids[0], signal.SIGKILL)
-                return
-            threading.Event().wait(0.05)
-
-    threading.Thread(target=kill_first_worker, daemon=True).start()
+    kill_first_worker_soon(tuner)
     outcome = tuner.run()
     rows = store.query("SELECT * FROM trials WHERE study_id=? ORDER BY number", (outcome.study_id,))
     store.close()
@@ -159,3 +132,24 @@ def test_ctrl_c_cancels_the_trials_in_flight_and_marks_the_study_interrupted(tmp
     store.close()
     assert len(rows) == 2 and all(r["state"] == "failed" and r["error"].startswith("interrupted") for r in rows)
     assert study["status"] == "stopped" and '"stop_reason": "interrupted"' in study["settings_json"]
+
+
+def kill_first_worker_soon(tuner) -> list[int]:
+    """SIGKILL the study's first worker process as soon as it exists (from a thread); returns the killed pids."""
+    import os
+    import signal
+    import threading
+
+    killed: list[int] = []
+
+    def kill() -> None:
+        for _ in range(200):
+            pids = tuner.backend.worker_pids() if tuner.backend is not None else []
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+                return
+            threading.Event().wait(0.05)
+
+    threading.Thread(target=kill, daemon=True).start()
+    return killed
