@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import codecs
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +37,6 @@ class Unreadable(Exception):
 class Decoded:
     text: str
     encoding: str
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # --- text encodings -------------------------------------------------------------------------------------------

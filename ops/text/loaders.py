@@ -11,12 +11,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from pipec.compiler.fingerprint import hash_text
 from pipec.compiler.op import Op, OpParams, Out, PathParam
 from pipec.ops.data import Document, Question
 from pydantic import Field
 
 from .datasets import READERS, DataError, Parsed, iter_jsonl, need, read_metaqa, string_list
-from .documents import FORMATS, Unreadable, content_hash, decode, read_html, read_pdf, read_text_file
+from .documents import FORMATS, Unreadable, decode, read_html, read_pdf, read_text_file
 from .sampling import SplitParams, SubsetParams, split_part, subset
 
 TEXT_SUFFIXES = (".md", ".txt")
@@ -98,7 +99,8 @@ def read_bytes(path: Path) -> bytes:
         raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
 
 
-def read_document_file(path: Path, rel: str, options: FolderOptions, data: bytes | None = None) -> list[Document]:
+def read_document_file(path: Path, rel: str, options: FolderOptions, data: bytes | None = None,
+                       digest: str | None = None) -> list[Document]:
     """The documents of one file (one, or one per record of a .jsonl file); raises Unreadable."""
     data = read_bytes(path) if data is None else data
     fmt = FORMATS.get(path.suffix.lower(), "text")
@@ -110,7 +112,7 @@ def read_document_file(path: Path, rel: str, options: FolderOptions, data: bytes
         docs = jsonl_documents(path, rel, data, options.jsonl)
     else:
         docs = [read_text_file(path, rel, data, markdown=fmt == "markdown")]
-    digest = content_hash(data)
+    digest = digest or hash_text(data)
     for doc in docs:
         doc.meta.setdefault("path", rel)
         doc.meta["sha256"] = digest
@@ -173,13 +175,14 @@ def read_folder(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES, options
             data = read_bytes(path)
         except Unreadable as exc:
             data = exc
+        digest = hash_text(data) if isinstance(data, bytes) else None
         fmt = FORMATS.get(path.suffix.lower(), "text")
-        if parts is not None and fmt in MEMOIZED_FORMATS and isinstance(data, bytes):
-            keys[rel] = part_key(rel, fmt, content_hash(data), options)
-        files.append((path, rel, data))
+        if parts is not None and fmt in MEMOIZED_FORMATS and digest is not None:
+            keys[rel] = part_key(rel, fmt, digest, options)
+        files.append((path, rel, data, digest))
     stored = parts.get(list(keys.values())) if keys else {}
     docs: list[Document] = []
-    for path, rel, data in files:
+    for path, rel, data, digest in files:
         try:
             if isinstance(data, Exception):
                 raise data
@@ -188,7 +191,7 @@ def read_folder(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES, options
                 found = stored[key]["documents"]
                 report.reused += 1
             else:
-                found = read_document_file(path, rel, options, data)
+                found = read_document_file(path, rel, options, data, digest)
                 if key is not None:
                     parts.put(key, "load.folder", node, {"documents": found})
         except Unreadable as exc:
