@@ -46,26 +46,11 @@ class PromptOp(Op):
         return problems
 
     def fingerprint(self, ctx: Any) -> Any:
-        """Template files are part of the result's identity (edit the file: the node re-runs)."""
-        from pipec.compiler.fingerprint import fingerprint_path
-
-        out = {}
-        for name in ("prompt", "system"):
-            source = getattr(self.params, name)
-            if source:
-                template = PromptTemplate(source, ctx.base_dir, name)
-                if template.path is not None and template.path.exists():
-                    out[name] = fingerprint_path(template.path)
-        return out or None
+        return template_fingerprint(ctx, self.params, ("prompt", "system"))
 
     # --- run time -------------------------------------------------------------------------------------------
     def llm_params(self) -> dict[str, Any]:
-        p = dict(self.params.params)
-        if self.params.temperature is not None:
-            p.setdefault("temperature", self.params.temperature)
-        if self.params.max_tokens is not None:
-            p.setdefault("max_tokens", self.params.max_tokens)
-        return p
+        return llm_params(self.params)
 
     def render_all(self, ctx: Any, items: Any, context: Any) -> tuple[list[Any], list[str], list[Any]]:
         """(records, ids, chats): a chat is a list of messages, or a TemplateError for that item.
@@ -88,6 +73,30 @@ class PromptOp(Op):
         if chats and all(isinstance(c, TemplateError) for c in chats):
             raise chats[0]
         return records, ids, chats
+
+
+def template_fingerprint(ctx: Any, params: Any, names: tuple[str, ...]) -> Any:
+    """Template files are part of the result's identity (edit the file: the node re-runs)."""
+    from pipec.compiler.fingerprint import fingerprint_path
+
+    out = {}
+    for name in names:
+        source = getattr(params, name)
+        if source:
+            template = PromptTemplate(source, ctx.base_dir, name)
+            if template.path is not None and template.path.exists():
+                out[name] = fingerprint_path(template.path)
+    return out or None
+
+
+def llm_params(params: Any) -> dict[str, Any]:
+    """litellm parameters of an op: its `params`, with `temperature` and `max_tokens` unless given there."""
+    p = dict(params.params)
+    if params.temperature is not None:
+        p.setdefault("temperature", params.temperature)
+    if params.max_tokens is not None:
+        p.setdefault("max_tokens", params.max_tokens)
+    return p
 
 
 def prompt_preview(chat: Any) -> str:

@@ -25,7 +25,7 @@ from pipec.ops.data import Question
 from pydantic import Field
 
 from .items import run_all
-from .prompting import batch_metrics
+from .prompting import batch_metrics, llm_params, template_fingerprint
 
 PROMPTS = {
     "rewrite": "Rewrite the question as a short search query with the names and key words a matching passage "
@@ -63,23 +63,13 @@ class Rewrite(Op):
         return check_template(self.params.prompt, base_dir, ["item", "index"], "prompt")
 
     def fingerprint(self, ctx: Any) -> Any:
-        from pipec.compiler.fingerprint import fingerprint_path
-
-        if self.params.prompt:
-            template = PromptTemplate(self.params.prompt, ctx.base_dir, "prompt")
-            if template.path is not None and template.path.exists():
-                return {"prompt": fingerprint_path(template.path)}
-        return None
+        return template_fingerprint(ctx, self.params, ("prompt",))
 
     async def run(self, ctx, questions):
         p = self.params
         template = PromptTemplate(p.prompt or PROMPTS[p.mode], ctx.base_dir, "prompt")
         llm = ctx.llm
-        params = dict(p.params)
-        if p.temperature is not None:
-            params.setdefault("temperature", p.temperature)
-        if p.max_tokens is not None:
-            params.setdefault("max_tokens", p.max_tokens)
+        params = llm_params(p)
 
         def job(i: int, q: Question):
             async def call():
