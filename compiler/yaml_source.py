@@ -235,8 +235,7 @@ class _Builder:
                 raise _Refused("a mapping key must be a plain value, not a list or mapping", ev.start_mark,
                                "write the key as text")
             if len(self.stack) >= self.max_depth:
-                raise _Refused(f"nested too deeply (more than {self.max_depth} levels of lists and mappings)",
-                               ev.start_mark, "flatten the structure, or raise the limit with PIPEC_YAML_MAX_DEPTH")
+                raise _Refused(_too_deep(self.max_depth), ev.start_mark, _TOO_DEEP_FIX)
             self._count(1, ev.start_mark)
             path = self._begin_value(ev.start_mark, True)
             discarded = bool(self.stack) and path is None
@@ -272,6 +271,14 @@ class _Builder:
         self._put(value if is_scalar else copy.deepcopy(value), ev.start_mark, is_scalar)
 
 
+LIBYAML_MAX_DEPTH = 1000
+_TOO_DEEP_FIX = "flatten the structure, or raise the limit with PIPEC_YAML_MAX_DEPTH"
+
+
+def _too_deep(limit: int) -> str:
+    return f"nested too deeply (more than {limit} levels of lists and mappings)"
+
+
 def parse_yaml_text(text: str, file: str) -> YamlSource:
     """Parse YAML text; any problem becomes a CompileError with the position of the problem."""
     if len(text) > max_bytes() // 4:  # cheap for small texts; a large one is measured in bytes
@@ -287,6 +294,9 @@ def parse_yaml_text(text: str, file: str) -> YamlSource:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:  # the libyaml in PyYAML >= 6.0.4 wheels stops at 1000 levels itself
+            limit = min(builder.max_depth, LIBYAML_MAX_DEPTH)
+            raise CompileError([Diagnostic(_too_deep(limit), loc, fix=_TOO_DEEP_FIX)]) from None
         raise CompileError([Diagnostic(f"YAML syntax error: {problem}", loc)]) from None
     except yaml.reader.ReaderError as exc:
         pos = max(0, min(exc.position, len(text)))
