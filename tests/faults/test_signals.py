@@ -113,11 +113,15 @@ def _wait_for_trial(store_dir: Path, complete: int, proc: subprocess.Popen) -> N
     while time.monotonic() < deadline and proc.poll() is None:
         if db.exists():
             try:
-                states = [r[0] for r in sqlite3.connect(db, timeout=1).execute(
-                    "SELECT state FROM trials ORDER BY number")]
+                con = sqlite3.connect(db, timeout=1)
+                states = [r[0] for r in con.execute("SELECT state FROM trials ORDER BY number")]
+                # the trial row is written before its run starts: wait for the run too, or a loaded machine
+                # delivers the signal between the two and no run is there to be marked interrupted
+                runs_going = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
+                con.close()
             except sqlite3.OperationalError:
-                states = []
-            if states.count("complete") >= complete and states and states[-1] == "running":
+                states, runs_going = [], 0
+            if states.count("complete") >= complete and states and states[-1] == "running" and runs_going:
                 return
         time.sleep(0.05)
     pytest.fail("the study did not get going")
