@@ -64,20 +64,26 @@ def run(args) -> int:
 
 
 def print_summary(result) -> None:
+    from ..preview import describe
+
+    if result.metrics:
+        print_metrics(result.metrics)
+    bold = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    for name, value in result.outputs.items():
+        label = f"\033[1m{name}\033[0m" if bold else name
+        print(f"{label}: {describe(value)}")  # plain print: a value's brackets are text, not rich markup
+
+
+def print_metrics(metrics: dict) -> None:
+    # rich only for a table: importing it was most of the cost of printing a cached run's outputs
     from rich.console import Console
     from rich.table import Table
 
-    from ..preview import describe
-
-    console = Console()
-    if result.metrics:
-        table = Table(title="metrics", title_justify="left")
-        table.add_column("node")
-        table.add_column("metric")
-        table.add_column("value", justify="right")
-        for node, values in result.metrics.items():
-            for name, value in values.items():
-                table.add_row(node, name, f"{value:.4f}")
-        console.print(table)
-    for name, value in result.outputs.items():
-        console.print(f"[bold]{name}[/]: {describe(value)}", highlight=False)
+    table = Table(title="metrics", title_justify="left")
+    table.add_column("node")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for node, values in metrics.items():
+        for name, value in values.items():
+            table.add_row(node, name, f"{value:.4f}")
+    Console().print(table)

@@ -22,10 +22,10 @@ import dataclasses
 import hashlib
 import importlib
 import io
+import sys
 from typing import Any
 
 import msgpack
-import numpy as np
 
 MAGIC = b"PIPEC-V1"
 HEADER = len(MAGIC) + 32
@@ -115,13 +115,14 @@ def _ext(value: Any, allow_pickle: bool) -> msgpack.ExtType:
         return msgpack.ExtType(SET, _pack(sorted(value, key=repr), allow_pickle))
     if isinstance(value, list):
         return msgpack.ExtType(TUPLE, _pack(list(value), allow_pickle))  # a list subclass: as a plain list
-    if isinstance(value, np.ndarray):
+    np = sys.modules.get("numpy")  # a numpy value exists only once numpy is imported: others never import it
+    if np is not None and isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             return msgpack.ExtType(TUPLE, _pack(value.tolist(), allow_pickle))
         buf = io.BytesIO()
         np.save(buf, value, allow_pickle=False)
         return msgpack.ExtType(NDARRAY, buf.getvalue())
-    if isinstance(value, np.generic):
+    if np is not None and isinstance(value, np.generic):
         return msgpack.ExtType(NPSCALAR, _pack([value.dtype.str, value.tobytes()], allow_pickle))
     faiss_index = _faiss_bytes(value)
     if faiss_index is not None:
@@ -157,17 +158,8 @@ def _unext(code: int, data: bytes, allow_pickle: bool) -> Any:
         return {_hashable(k): v for k, v in _unpack(data, allow_pickle)}
     if code == SET:
         return {_hashable(v) for v in _unpack(data, allow_pickle)}
-    if code == NDARRAY:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    if code == NPSCALAR:
-        dtype, raw = _unpack(data, allow_pickle)
-        if dtype == "plain":
-            return raw
-        return np.frombuffer(raw, dtype=np.dtype(dtype))[0]
-    if code == FAISS:
-        import faiss
-
-        return faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    if code in (NDARRAY, NPSCALAR, FAISS):
+        return _unext_numpy(code, data, allow_pickle)
     if code in (DATACLASS, OBJECT):
         name, fields = _unpack(data, allow_pickle)
         cls = _trusted_class(name)
@@ -192,6 +184,22 @@ def _unext(code: int, data: bytes, allow_pickle: bool) -> Any:
 
         return pickle.loads(data)
     raise CorruptValue(f"unknown stored value type {code}")
+
+
+def _unext_numpy(code: int, data: bytes, allow_pickle: bool) -> Any:
+    if code == NPSCALAR:
+        dtype, raw = _unpack(data, allow_pickle)
+        if dtype == "plain":  # an enum member or a str subclass: no numpy needed
+            return raw
+    import numpy as np  # only for values that hold numpy: a cached run of plain values never imports it
+
+    if code == NDARRAY:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    if code == NPSCALAR:
+        return np.frombuffer(raw, dtype=np.dtype(dtype))[0]
+    import faiss
+
+    return faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
 
 
 def _hashable(value: Any) -> Any:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pipec.compiler.errors import PipeError
 from pipec.compiler.op import In, Op, OpParams, Out
-from pipec.compiler.store.embeddings import EmbeddingCache, embedding_key
 from pydantic import Field
+
+if TYPE_CHECKING:  # numpy and the store are imported where vectors are made: `pipe validate` needs neither
+    import numpy as np
 
 MINILM_NAME = "minilm-l6-v2-int8"
 SAVE_EVERY = 512  # local texts embedded between two cache writes (what a killed run keeps)
@@ -54,6 +55,8 @@ def parse_embedder(model: str, batch_size: int = 32, dim: int = 1024) -> Embedde
 
 def text_hash(text: str) -> str:
     """The embedding cache's key of a text."""
+    from pipec.compiler.store.embeddings import embedding_key
+
     return embedding_key(text)
 
 
@@ -71,6 +74,8 @@ def encode_local(spec: EmbedderSpec, texts: list[str], on_batch=None) -> np.ndar
 
 async def embed_texts(ctx: Any, spec: EmbedderSpec, texts: list[str], progress: bool = True) -> np.ndarray:
     """Unit vectors for `texts` (n, d) float32; cached by (model, text key) unless the embedder is `hashing`."""
+    import numpy as np
+
     if not texts:
         return np.zeros((0, spec.dim or 0), dtype=np.float32)
     if spec.kind == "hashing":  # cheaper to compute than to look up
@@ -78,7 +83,12 @@ async def embed_texts(ctx: Any, spec: EmbedderSpec, texts: list[str], progress: 
     report = _reporter(ctx, progress)
     if not spec.local:  # the gateway caches these (one copy, as the model returned them)
         return _unit(await _compute(ctx, spec, texts, report))
-    cache = ctx.cache.embeddings if ctx is not None else EmbeddingCache()
+    if ctx is not None:
+        cache = ctx.cache.embeddings
+    else:
+        from pipec.compiler.store.embeddings import EmbeddingCache
+
+        cache = EmbeddingCache()
     keys = [text_hash(t) for t in texts]
     found = await asyncio.to_thread(cache.get, spec.cache_name, keys)
     todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
@@ -93,6 +103,8 @@ async def embed_texts(ctx: Any, spec: EmbedderSpec, texts: list[str], progress: 
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
@@ -121,6 +133,8 @@ async def _compute(ctx: Any, spec: EmbedderSpec, texts: list[str], report) -> np
         return await asyncio.to_thread(encode_local, spec, texts, report)
     if ctx is None:
         raise PipeError(f"embedding model '{spec.model}' needs the LLM gateway (run it inside a pipeline)")
+    import numpy as np
+
     out = []
     for start in range(0, len(texts), spec.batch_size):
         vectors = await ctx.llm.embed(spec.model, texts[start:start + spec.batch_size])

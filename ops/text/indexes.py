@@ -10,14 +10,16 @@ import asyncio
 import math
 import re
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from pipec.compiler.process_caches import register_process_cache
 from pipec.ops.data import Chunk
 
 from .embedders import EmbedderSpec, embed_texts, record_text
 from .normalize import fold
+
+if TYPE_CHECKING:  # numpy is imported where vectors are searched: `pipe validate` never needs it
+    import numpy as np
 
 Ranked = list[tuple[int, float]]
 FaissKind = Literal["auto", "flat", "hnsw", "ivf"]
@@ -61,6 +63,8 @@ class DenseIndex:
                  with_title: bool = True):
         self.chunks, self.embedder, self.with_title = chunks, embedder, with_title
         self.faiss_kind = choose_faiss(len(chunks), faiss_kind)
+        import numpy as np
+
         self.index = build_faiss(np.ascontiguousarray(vectors, dtype=np.float32), self.faiss_kind)
 
     def __getstate__(self) -> dict:
@@ -80,6 +84,8 @@ class DenseIndex:
         k = min(k, len(self.chunks))
         if k <= 0:
             return [[] for _ in range(len(queries))]
+        import numpy as np
+
         scores, rows = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
         return [[(int(r), float(s)) for r, s in zip(rr, ss, strict=False) if r >= 0] for rr, ss in zip(rows, scores, strict=False)]
 

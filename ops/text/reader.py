@@ -8,9 +8,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pipec.compiler.op import In, Op, OpParams, Out
 from pipec.ops.data import Answer
 from pydantic import Field
@@ -18,6 +17,9 @@ from pydantic import Field
 from .chunking import sentence_spans
 from .embedders import embed_texts
 from .indexes import bm25_tokens
+
+if TYPE_CHECKING:  # numpy is imported by run: `pipe validate` never needs it
+    import numpy as np
 
 YEAR = r"\b(1[0-9]{3}|20[0-9]{2})\b"
 DATE = (r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -119,6 +121,8 @@ class ReadExtractive(Op):
     outputs = {"answers": Out("Answers")}
 
     async def run(self, ctx, retrievals, embedder=None):
+        import numpy as np
+
         p = self.params
         per_q = [self._sentences(r) for r in retrievals]
         idf = self._idf(per_q)
