@@ -51,12 +51,11 @@ def run(args) -> int:
 
 
 def open_existing_store(path: str):
-    """The store at `path` for reading; a usage error (exit 2) when there is none (a read never creates one)."""
-    from pathlib import Path
-
+    """The store at `path`, read-only; a usage error (exit 2) when there is none. A listing never creates,
+    migrates or writes a store (the read-only view opens the database with mode=ro)."""
     from ..errors import UsageError
-    from ..store import Store
+    from ..store.readonly import open_store_readonly, store_db_path
 
-    if not Path(path).exists():
+    if not store_db_path(path)[1].exists():
         raise UsageError(f"no run store at {path} (give --store PATH, or run pipe tune first)")
-    return Store(path)
+    return open_store_readonly(path)
