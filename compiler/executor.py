@@ -138,8 +138,8 @@ class Executor:
     async def _drain_llm_requests(self) -> None:
         """Requests already sent when their node failed are paid for: wait (a bounded time) for their replies
         to reach the response cache, so the next run need not send them again."""
-        gateway = getattr(self.runtime, "_gateway", None)
-        if gateway is None or not getattr(gateway, "_tasks", None):
+        gateway = self.runtime.started_gateway
+        if gateway is None or not gateway.in_flight:
             return
         from .llm import loop
 

@@ -33,7 +33,7 @@ def _is_prompt_file(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip()) and is_file_reference(value)
 
 
-def _prompt_path(value: str, base_dir: Path) -> Path:
+def prompt_path(value: str, base_dir: Path) -> Path:
     text = value.strip()
     rel = text[5:].strip() if text.startswith("file:") else text
     path = Path(rel).expanduser()
@@ -55,7 +55,7 @@ def graph_reads(nodes: dict[str, Any], base_dir: Path) -> list[ReadPath]:
             if field in data_fields and isinstance(value, str) and value:
                 out.append(ReadPath(name, field, resolve_param_path(base_dir, value).resolve(), "data"))
             elif _is_prompt_file(value):
-                out.append(ReadPath(name, field, _prompt_path(value, base_dir), "prompt"))
+                out.append(ReadPath(name, field, prompt_path(value, base_dir), "prompt"))
     return out
 
 

@@ -44,10 +44,10 @@ def unsafe_reads(text: str) -> list[str]:
 
 def _template_text(value: str, base_dir: Path, roots: list[Path]) -> str | None:
     from .llm.templates import is_file_reference
-    from .read_paths import _prompt_path, is_inside
+    from .read_paths import is_inside, prompt_path
 
     if is_file_reference(value):
-        path = _prompt_path(value, base_dir)
+        path = prompt_path(value, base_dir)
         if not is_inside(path, roots) or not path.is_file() or path.stat().st_size > MAX_TEMPLATE_BYTES:
             return None  # outside: refused by read_paths; missing or huge: the op's own check reports it
         try:

@@ -193,7 +193,7 @@ class ParallelTuner(Tuner):
         self.records.start_trial(study_id, number, proposal.config, config_hash(proposal.config, proposal.budget),
                                  proposal.budget, flight.run_id, proposal.note)
         try:
-            flight.graph = self._compile(self.overrides_for(proposal))
+            flight.graph = self.compile_trial(self.overrides_for(proposal))
         except CompileError as exc:
             error = "the config does not compile: " + "; ".join(d.message for d in exc.diagnostics)
             self.records.finish_trial(study_id, number, "failed", error=error)
@@ -216,7 +216,7 @@ class ParallelTuner(Tuner):
 
     def _plan(self, study_id: str, flight: Flight) -> dict[str, Any]:
         graph = flight.graph
-        settings = self._trial_settings(study_id)
+        settings = self.trial_settings(study_id)
         planner = Executor(graph, self.store, use_cache=self.use_cache, run_id=flight.run_id, settings=settings)
         keys, to_run, needed = planner.plan()
         return {"settings": settings, "needed": [keys[n] for n in needed],

@@ -16,10 +16,10 @@ from typing import Any
 
 from pipec.compiler.store import Store
 from pipec.compiler.store.records import ProposalRecord, StudyRecord, TrialRecord
-from pipec.compiler.store.runs import to_json as _json
+from pipec.compiler.store.runs import to_json
 from pipec.compiler.store.studies import INTERRUPTED
 
-__all__ = ["INTERRUPTED", "StudyRecords", "_json"]
+__all__ = ["INTERRUPTED", "StudyRecords", "to_json"]
 
 
 class StudyRecords:

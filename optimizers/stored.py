@@ -60,12 +60,12 @@ class StoredStudy:
 
 def display_status(row: dict[str, Any]) -> str:
     """The stored status, except `interrupted` for a study left `running` by a process that no longer exists."""
-    from pipec.compiler.store import _pid_alive
+    from pipec.compiler.store import process_alive
 
     if row["status"] != "running":
         return row["status"]
     pid = (load_json(row.get("settings_json")) or {}).get("pid")
-    return "running" if pid and _pid_alive(pid) else "interrupted"
+    return "running" if pid and process_alive(pid) else "interrupted"
 
 
 def spec_of(row: dict[str, Any]) -> TuneSpec:

@@ -23,7 +23,7 @@ from pipec.compiler.yaml_source import load_yaml_file
 
 from .objective import evaluate
 from .ranking import best_trial, full_size, top_trials, value_of
-from .records import INTERRUPTED, StudyRecords, _json, load_json
+from .records import INTERRUPTED, StudyRecords, load_json, to_json
 from .space import (
     Space,
     TuneSpec,
@@ -80,7 +80,7 @@ class Tuner:
         self.overrides = list(overrides)
         self.registry = registry
         self._source = load_yaml_file(self.graph_path)  # read and parsed once; each trial compiles it again
-        self.graph = self._compile(self.overrides)
+        self.graph = self.compile_trial(self.overrides)
         if self.graph.spec.tune is None:
             raise UsageError(f"{graph_path} has no 'tune' section", ) from None
         spec, space, problems = parse_spec(self.graph.spec.tune)
@@ -127,7 +127,7 @@ class Tuner:
         if problems:
             raise UsageError("the study's trials would fail: " + "; ".join(problems))
 
-    def _compile(self, overrides: list[Any]) -> Any:
+    def compile_trial(self, overrides: list[Any]) -> Any:
         return compile_source(self._source, self.graph_path.resolve().parent, overrides, self.registry)
 
     # --- the study row ---------------------------------------------------------------------------------------
@@ -155,9 +155,9 @@ class Tuner:
             return self.records.create(self.study_name, self.graph.name, self.graph.file, self.strategy_name,
                                        self._objective_json(), self.space.to_json(), self._settings_json()), False
         fix = "use a new --study name, or the same graph and tune section"
-        if load_json(row["space_json"]) != load_json(_json(self.space.to_json())):
+        if load_json(row["space_json"]) != load_json(to_json(self.space.to_json())):
             raise UsageError(f"study '{self.study_name}' was created with another search space ({fix})")
-        if load_json(row["objective_json"]) != load_json(_json(self._objective_json())):
+        if load_json(row["objective_json"]) != load_json(to_json(self._objective_json())):
             raise UsageError(f"study '{self.study_name}' was created with another objective ({fix})")
         if row["strategy"] != self.strategy_name:
             raise UsageError(f"study '{self.study_name}' uses strategy '{row['strategy']}', not "
@@ -255,7 +255,7 @@ class Tuner:
             return "max_calls"
         return None
 
-    def _trial_settings(self, study_id: str) -> Settings:
+    def trial_settings(self, study_id: str) -> Settings:
         llm: dict[str, Any] = {}
         totals = self.study_totals(study_id)
         if self.budgets.max_usd is not None:
@@ -390,13 +390,13 @@ class Tuner:
         view = TrialView(number, proposal.config, proposal.budget, "failed", None, run_id=run_id)
         view.note = proposal.note
         try:
-            graph = self._compile(self.overrides_for(proposal))
+            graph = self.compile_trial(self.overrides_for(proposal))
         except CompileError as exc:
             view.error = "the config does not compile: " + "; ".join(d.message for d in exc.diagnostics)
             self.records.finish_trial(study_id, number, "failed", error=view.error)
             return view, None
         executor = Executor(graph, self.store, use_cache=self.use_cache, run_id=run_id, study_id=study_id,
-                            trial_number=number, settings=self._trial_settings(study_id))
+                            trial_number=number, settings=self.trial_settings(study_id))
         remaining = None
         if self.budgets.timeout_s is not None:
             remaining = max(0.01, self.budgets.timeout_s - (time.monotonic() - started))

@@ -215,12 +215,12 @@ def run_on_validation(tuner: Any, study_id: str, role: str, trial: Any) -> Valid
     overrides = tuner.config_overrides(Proposal(trial.config)) + part_overrides(tuner.graph, tuner.spec,
                                                                                 "validation")
     try:
-        graph = tuner._compile(overrides)
+        graph = tuner.compile_trial(overrides)
     except CompileError as exc:
         return ValidationRun(trial.number, role, run_id, "failed",
                              error="; ".join(d.message for d in exc.diagnostics))
     executor = Executor(graph, tuner.store, use_cache=tuner.use_cache, run_id=run_id,
-                        settings=tuner._trial_settings(study_id))
+                        settings=tuner.trial_settings(study_id))
     result = executor.run()
     totals = {"cost_usd": result.cost_usd, "duration_s": result.duration_s, "llm_calls": result.llm_calls,
               "cache_hits": result.cache_hits}

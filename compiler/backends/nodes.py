@@ -41,9 +41,9 @@ _remote: Any = None
 
 
 def ensure_ray() -> Any:
-    from .ray_backend import _import_ray
+    from .ray_backend import import_ray
 
-    ray = _import_ray()
+    ray = import_ray()
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
         if address:

@@ -15,7 +15,7 @@ from typing import Any
 from . import TaskFailed, WorkerLost
 
 
-def _import_ray() -> Any:
+def import_ray() -> Any:
     try:
         import ray
     except ImportError:
@@ -34,7 +34,7 @@ class RayBackend:
     name = "ray"
 
     def __init__(self, workers: int | None = None, address: str | None = None):
-        ray = self.ray = _import_ray()
+        ray = self.ray = import_ray()
         self._owns = False
         if not ray.is_initialized():
             if address:

@@ -96,9 +96,14 @@ class Gateway:
             await asyncio.wait(left, timeout=1.0)
         return len(pending)
 
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not yet answered (what `drain` would wait for)."""
+        return len(self._tasks)
+
     def drain_sync(self, grace_s: float) -> int:
         """`drain` from a thread that is not the gateway loop (the executor, at the end of a run)."""
-        if not self._tasks:
+        if not self.in_flight:
             return 0
         return loop.submit(self.drain(grace_s)).result(timeout=grace_s + 5.0)
 

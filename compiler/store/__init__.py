@@ -31,8 +31,6 @@ from .runs import INLINE_LIMIT
 from .schema import MIGRATIONS
 from .sqlite import DEFAULT_STORE, Store
 
-_pid_alive = process_alive  # the old private name, kept for callers not yet moved to process_alive
-
 __all__ = [
     "DEFAULT_STORE", "INLINE_LIMIT", "MIGRATIONS", "WRITE_METHODS", "ArtifactStore", "CachedResponse",
     "EmbeddingCache", "LLMCall", "LLMCallRecord", "MetricRecord", "NodeRunRecord", "Page", "ProposalRecord",
