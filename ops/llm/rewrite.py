@@ -5,6 +5,8 @@ Modes (each with a built-in prompt; `prompt:` replaces it, so `pipe tune` can se
 - `decompose`: the sub-questions of a multi-hop question; the query is the question plus its sub-questions.
 - `hyde`: a hypothetical passage that would answer the question (HyDE, Gao et al. 2022); retrieval embeds the
   passage in place of the question.
+- `none`: no LLM call; the questions pass through unchanged (retrieval searches the question), so `pipe tune`
+  can decide whether rewriting pays.
 
 The question's text is kept for reading and evaluation: the query goes to `meta["search_query"]`, which
 `retrieve` searches with. A reply that is empty after the retries keeps the question as its own query and is
@@ -22,7 +24,7 @@ from pipec.compiler.llm.errors import LLMItemError
 from pipec.compiler.llm.templates import PromptTemplate, check_template
 from pipec.compiler.op import In, Op, OpParams, Out
 from pipec.ops.data import Question
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .items import run_all
 from .prompting import batch_metrics, llm_params, template_fingerprint
@@ -39,8 +41,10 @@ MAX_SUBQUESTIONS = 5
 
 
 class RewriteParams(OpParams):
-    model: str = Field(..., description="litellm model string: fake/x, local/smollm2, openai/gpt-4o-mini, ...")
-    mode: Literal["rewrite", "decompose", "hyde"] = Field("rewrite", description="rewrite, decompose or hyde")
+    model: str | None = Field(None, description="litellm model string: fake/x, local/smollm2, openai/gpt-4o-mini, "
+                                                "... (not needed with mode none)")
+    mode: Literal["rewrite", "decompose", "hyde", "none"] = Field(
+        "rewrite", description="rewrite, decompose, hyde, or none (pass the questions through, no LLM call)")
     prompt: str | None = Field(None, description="jinja2 template (inline or a file beside the YAML) with `item` "
                                                  "(the question); default: the mode's built-in prompt")
     keep_question: bool = Field(True, description="search with the question plus the rewrite (not the rewrite "
@@ -48,6 +52,12 @@ class RewriteParams(OpParams):
     temperature: float | None = Field(0.0, ge=0, description="sampling temperature (None: the provider's)")
     max_tokens: int | None = Field(128, ge=1, description="maximum tokens per reply")
     params: dict[str, Any] = Field(default_factory=dict, description="more litellm parameters")
+
+    @model_validator(mode="after")
+    def _mode_needs_model(self):
+        if self.mode != "none" and not self.model:
+            raise ValueError(f"mode {self.mode} needs `model:` (a litellm model string); mode none needs none")
+        return self
 
 
 class Rewrite(Op):
@@ -67,6 +77,9 @@ class Rewrite(Op):
 
     async def run(self, ctx, questions):
         p = self.params
+        if p.mode == "none":
+            return {"questions": list(questions), "metrics": {**batch_metrics([], len(questions), 0),
+                                                              "fallbacks": 0.0}}
         template = PromptTemplate(p.prompt or PROMPTS[p.mode], ctx.base_dir, "prompt")
         llm = ctx.llm
         params = llm_params(p)

@@ -172,3 +172,23 @@ def test_rewrite_falls_back_to_the_question_with_a_warning(tmp_path):
     assert result.metrics["rewrite"]["fallbacks"] == 1.0
     assert any("no usable rewrite reply" in w for w in result.nodes["rewrite"].warnings)
     assert list(result.nodes["rewrite"].item_errors) == ["q1"]  # not memoized: the next run asks again
+
+
+def test_rewrite_mode_none_passes_the_questions_through_without_a_call(tmp_path):
+    from pipec.compiler.llm.fake import fake_script
+    from pipec.compiler.store import Store
+
+    write_data(tmp_path)
+    with fake_script({"Question: Which city": "capital city France Paris"}) as script:
+        result = run(tmp_path, graph_text(tmp_path, "backend: none", "mode: none"))  # no model needed
+    assert script.calls == []
+    q = Store(tmp_path / ".pipe").load_result(result.nodes["rewrite"].key)["questions"][0]
+    assert "search_query" not in q.meta and q.question == "Which city is the capital of capitals?"
+    assert result.metrics["rewrite"]["llm_calls"] == 0.0 and result.metrics["rewrite"]["items"] == 1.0
+
+
+def test_rewrite_modes_but_none_need_a_model(tmp_path):
+    write_data(tmp_path)
+    with pytest.raises(CompileError) as err:
+        compile_text(graph_text(tmp_path, "backend: none", "mode: rewrite"), base_dir=tmp_path)
+    assert "mode rewrite needs `model:`" in " ".join(d.message for d in err.value.diagnostics)
