@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .space import SPECIAL_METRICS, TuneSpec
+from .tune_spec import SPECIAL_METRICS, TuneSpec
 
 
 def metric_value(metrics: dict[str, dict[str, float]], totals: dict[str, float], address: str) -> float:

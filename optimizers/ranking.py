@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from .objective import metric_value, tie_break
-from .space import TuneSpec
 from .strategies import TrialView
+from .tune_spec import TuneSpec
 
 
 def full_size(spec: TuneSpec, trials: list[TrialView]) -> list[TrialView]:

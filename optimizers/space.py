@@ -1,23 +1,6 @@
-"""The `tune` section of a pipeline YAML: objective, constraints and search space, checked at compile time.
-
-    tune:
-      objective: answer_metrics.f1        # NODE.METRIC (or NODE.PORT.METRIC) of a Metrics output
-      direction: maximize                 # or minimize
-      secondary: {metric: duration_s, direction: minimize}   # tie-break (any metric, or cost_usd, duration_s)
-      constraints: [{metric: cost_usd, max: 0.05}]            # trials outside are infeasible (never best)
-      strategy: greedy                    # default for `pipe tune` (--strategy overrides)
-      trials: 20
-      space:
-        embedder: [minilm, hashing]                          # a list: categorical choices
-        chunk_size: {low: 64, high: 512, step: 64}           # int range (ints) / float range (floats)
-        temperature: {low: 0.0, high: 1.0, points: 5}        # float range; `points` for grid search
-        lr: {low: 1.0e-4, high: 1.0e-1, log: true}           # log scale
-        generate.prompt: {prompts: [prompts/a.j2, "Answer briefly: {{ item.question }}"]}
-        retrieve.top_k: {values: [1, 3, 5, 10]}
-
-A path is a pipeline parameter (`chunk_size`) or NODE.PARAM (`retrieve.top_k`), exactly as `--set` takes it.
-Every candidate value is validated against the parameter model of each node it reaches.
-"""
+"""The search space of a `tune` section: `Param` (one dimension: choices, prompts, an int or float range),
+`Space`, and `parse_spec` (the section as a TuneSpec and a Space, or the Problems found). The section's models
+are in tune_spec.py; the checks against a compiled graph in tune_check.py."""
 
 from __future__ import annotations
 
@@ -27,108 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pipec.compiler.compile import override_target
-from pipec.compiler.errors import did_you_mean
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pipec.compiler.errors import Problem, did_you_mean
+from pydantic import ValidationError
 
-MAX_GRID = 100_000  # default of tune.max_grid
-SPECIAL_METRICS = ("cost_usd", "duration_s", "llm_calls", "cache_hits")
-MODEL_WORDS = ("model", "embedder", "generator", "llm", "judge")
+from .tune_spec import MAX_GRID, TuneSpec
+
 PARAM_KEYS = ("values", "prompts", "low", "high", "step", "log", "points", "type", "model")
 
-Problem = tuple[str, tuple, str | None]  # (message, path inside `tune`, fix or None)
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ObjectiveSpec(_Strict):
-    metric: str
-    direction: Literal["maximize", "minimize"] = "maximize"
-
-
-class ConstraintSpec(_Strict):
-    metric: str
-    min: float | None = None
-    max: float | None = None
-
-
-class HalvingSpec(_Strict):
-    param: str = Field(description="the path that sets how many questions are evaluated")
-    min: int = Field(ge=1, description="smallest evaluation size")
-    max: int = Field(ge=1, description="full evaluation size")
-    eta: int = Field(3, ge=2, description="keep the best 1/eta at each rung")
-    schedule: Literal["halving", "hyperband"] = Field(
-        "halving", description="halving: every bracket starts at min; hyperband: brackets start at min, then at "
-                               "each larger rung in turn (fewer, better-measured configs)")
-
-
-class LLMProposerSpec(_Strict):
-    model: str = Field(description="litellm model string of the proposer (fake/... in tests)")
-    temperature: float = Field(0.7, ge=0)
-    history: int = Field(30, ge=1, description="best trials shown to the model")
-    failures: int = Field(3, ge=0, description="failed examples of the best trial shown for prompt params")
-    max_tokens: int = Field(800, ge=16)
-
-
-class ValidationSpec(_Strict):
-    """Held-out evaluation data no trial sees (optimizers/validation.py)."""
-
-    fraction: float | None = Field(None, gt=0, lt=1, description="share of the objective's dataset questions "
-                                                                  "held out (default 0.3 unless `set` is given)")
-    seed: int = Field(0, description="seed of the split")
-    by: str | None = Field(None, description="stratify the split by this question field (e.g. type)")
-    node: str | None = Field(None, description="the dataset node to split, when the objective reaches several")
-    set: dict[str, Any] | None = Field(None, description="overrides (as --set takes them) that point the graph at "
-                                                         "other data for validation")
-
-
-class PickSpec(_Strict):
-    """Which point of a Pareto front `--out` writes: the best of the other objectives among the points within
-    `max_loss` (relative) of the front's best `metric`; without `metric`, the knee."""
-
-    metric: str | None = None
-    max_loss: float = Field(0.02, ge=0)
-
-
-class TuneSpec(_Strict):
-    objective: str | ObjectiveSpec | None = None
-    objectives: list[ObjectiveSpec] | None = Field(None, min_length=1, description="several objectives: a Pareto "
-                                                                                    "front (the first one leads)")
-    validation: ValidationSpec | None = None
-    pick: PickSpec | None = None
-    max_consecutive_failures: int = Field(3, ge=1, description="stop after N trials in a row fail with the same "
-                                                                "error")
-    direction: Literal["maximize", "minimize"] = "maximize"
-    secondary: ObjectiveSpec | None = None
-    constraints: list[ConstraintSpec] = Field(default_factory=list)
-    space: dict[str, Any]
-    strategy: str = "random"
-    trials: int = Field(20, ge=1)
-    seed: int = 0
-    order: Literal["models_first", "pipeline"] | list[str] = "models_first"
-    grid_points: int = Field(5, ge=2, description="points of a float range (or a wide int range) in a grid")
-    max_grid: int = Field(MAX_GRID, ge=1, description="most points a grid search may have (greedy and bandit: "
-                                                      "most grid values of one parameter)")
-    halving: HalvingSpec | None = None
-    llm: LLMProposerSpec | None = None
-    # options of strategy: optuna / bandit, checked by each strategy's own Options model (strategies/)
-    optuna: dict[str, Any] | None = None
-    bandit: dict[str, Any] | None = None
-
-    @property
-    def main(self) -> ObjectiveSpec:
-        if self.objective is None:
-            return self.objectives[0] if self.objectives else ObjectiveSpec(metric="")
-        if isinstance(self.objective, ObjectiveSpec):
-            return self.objective
-        return ObjectiveSpec(metric=self.objective, direction=self.direction)
-
-    @property
-    def all_objectives(self) -> list[ObjectiveSpec]:
-        """Every objective: `objectives`, else the single `objective`."""
-        return list(self.objectives) if self.objectives else [self.main]
+def tune_problem(message: str, path: tuple = (), fix: str | None = None) -> Problem:
+    """A problem of the tune section; `path` is the keys inside `tune` (the command locates it in the YAML)."""
+    return Problem(message, fix=fix, path=tuple(path))
 
 
 # --- parameters ------------------------------------------------------------------------------------------------
@@ -286,27 +178,27 @@ def parse_param(path: str, raw: Any, grid_points: int) -> tuple[Param | None, li
     if isinstance(raw, list):
         raw = {"values": raw}
     if not isinstance(raw, dict):
-        return None, [(f"space '{path}': expected a list of choices or a mapping, got {raw!r}", where,
+        return None, [tune_problem(f"space '{path}': expected a list of choices or a mapping, got {raw!r}", where,
                        "e.g. [64, 128] or {low: 1, high: 10}")]
     problems: list[Problem] = []
     for key in raw:
         if key not in PARAM_KEYS:
-            problems.append((f"space '{path}': unknown key '{key}'", where + (key,),
+            problems.append(tune_problem(f"space '{path}': unknown key '{key}'", where + (key,),
                              did_you_mean(str(key), PARAM_KEYS) or f"known keys: {', '.join(PARAM_KEYS)}"))
     is_model = bool(raw.get("model", False))
     points = raw.get("points", grid_points)
     if not isinstance(points, int) or isinstance(points, bool) or points < 2:
-        problems.append((f"space '{path}': points must be an integer >= 2", where + ("points",), None))
+        problems.append(tune_problem(f"space '{path}': points must be an integer >= 2", where + ("points",), None))
         points = grid_points
     if "values" in raw or "prompts" in raw:
         kind = "prompt" if "prompts" in raw else "choice"
         values = raw.get("prompts" if kind == "prompt" else "values")
         if not isinstance(values, list) or not values:
-            problems.append((f"space '{path}': an empty list of {kind}s", where + (kind + "s" if kind == "prompt"
+            problems.append(tune_problem(f"space '{path}': an empty list of {kind}s", where + (kind + "s" if kind == "prompt"
                              else "values",), "give at least one value"))
             return None, problems
         if kind == "prompt" and not all(isinstance(v, str) and v.strip() for v in values):
-            problems.append((f"space '{path}': prompts must be non-empty texts or template files",
+            problems.append(tune_problem(f"space '{path}': prompts must be non-empty texts or template files",
                              where + ("prompts",), None))
         unique = []
         for v in values:
@@ -314,25 +206,25 @@ def parse_param(path: str, raw: Any, grid_points: int) -> tuple[Param | None, li
                 unique.append(v)
         return Param(path, kind, unique, points=points, is_model=is_model), problems
     if "low" not in raw or "high" not in raw:
-        return None, problems + [(f"space '{path}': a range needs both 'low' and 'high'", where,
+        return None, problems + [tune_problem(f"space '{path}': a range needs both 'low' and 'high'", where,
                                   "e.g. {low: 1, high: 10}; or a list of values")]
     low, high, step = raw["low"], raw["high"], raw.get("step")
     nums = [v for v in (low, high, step) if v is not None]
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in nums):
-        return None, problems + [(f"space '{path}': low, high and step must be numbers", where, None)]
+        return None, problems + [tune_problem(f"space '{path}': low, high and step must be numbers", where, None)]
     kind = raw.get("type") or ("int" if all(isinstance(v, int) for v in nums) else "float")
     if kind not in ("int", "float"):
-        return None, problems + [(f"space '{path}': type must be int or float, got {kind!r}", where + ("type",),
+        return None, problems + [tune_problem(f"space '{path}': type must be int or float, got {kind!r}", where + ("type",),
                                   None)]
     log = bool(raw.get("log", False))
     if low > high:
-        problems.append((f"space '{path}': empty range (low {low} > high {high})", where, "swap low and high"))
+        problems.append(tune_problem(f"space '{path}': empty range (low {low} > high {high})", where, "swap low and high"))
     if log and low <= 0:
-        problems.append((f"space '{path}': a log range needs low > 0 (got {low})", where + ("low",), None))
+        problems.append(tune_problem(f"space '{path}': a log range needs low > 0 (got {low})", where + ("low",), None))
     if step is not None and step <= 0:
-        problems.append((f"space '{path}': step must be > 0", where + ("step",), None))
+        problems.append(tune_problem(f"space '{path}': step must be > 0", where + ("step",), None))
     if kind == "int" and not all(float(v).is_integer() for v in nums):
-        problems.append((f"space '{path}': an int range needs integer low, high and step", where, None))
+        problems.append(tune_problem(f"space '{path}': an int range needs integer low, high and step", where, None))
     param = Param(path, kind, low=low, high=high, step=step, log=log, points=points, is_model=is_model)
     return (None if problems else param), problems
 
@@ -363,7 +255,7 @@ class Space:
 def parse_spec(raw: Any) -> tuple[TuneSpec | None, Space | None, list[Problem]]:
     """The tune section as a TuneSpec and a Space, or the problems found."""
     if not isinstance(raw, dict):
-        return None, None, [("the tune section must be a mapping with 'objective' and 'space'", (), None)]
+        return None, None, [tune_problem("the tune section must be a mapping with 'objective' and 'space'", (), None)]
     problems: list[Problem] = []
     try:
         spec = TuneSpec.model_validate(raw)
@@ -371,19 +263,19 @@ def parse_spec(raw: Any) -> tuple[TuneSpec | None, Space | None, list[Problem]]:
         for err in exc.errors():
             loc = tuple(err["loc"])
             if err["type"] == "extra_forbidden":
-                problems.append((f"unknown key '{'.'.join(map(str, loc))}' in the tune section", loc,
+                problems.append(tune_problem(f"unknown key '{'.'.join(map(str, loc))}' in the tune section", loc,
                                  did_you_mean(str(loc[-1]), TuneSpec.model_fields)))
             elif err["type"] == "missing":
-                problems.append((f"the tune section needs '{'.'.join(map(str, loc))}'", loc[:-1], None))
+                problems.append(tune_problem(f"the tune section needs '{'.'.join(map(str, loc))}'", loc[:-1], None))
             elif loc and loc[0] == "objective":
-                problems.append(("objective: give 'NODE.METRIC' or {metric: NODE.METRIC, direction: ...}",
-                                 ("objective",), None))
+                problems.append(tune_problem("objective: give 'NODE.METRIC' or {metric: NODE.METRIC, direction: "
+                                             "...}", ("objective",)))
             else:
-                problems.append((f"tune.{'.'.join(map(str, loc))}: {err['msg']} (got {err.get('input')!r})",
-                                 loc, None))
+                problems.append(tune_problem(f"tune.{'.'.join(map(str, loc))}: {err['msg']} "
+                                             f"(got {err.get('input')!r})", loc))
         return None, None, problems
     if not spec.space:
-        return spec, None, [("the space is empty", ("space",), "add at least one parameter")]
+        return spec, None, [tune_problem("the space is empty", ("space",), "add at least one parameter")]
     params = {}
     for path, raw_param in spec.space.items():
         param, found = parse_param(str(path), raw_param, spec.grid_points)
@@ -393,205 +285,22 @@ def parse_spec(raw: Any) -> tuple[TuneSpec | None, Space | None, list[Problem]]:
     return spec, Space(params), problems
 
 
-# --- compile-time check (called by compiler/compile.py) --------------------------------------------------------
-
-def check_tune_section(graph: Any) -> list[Problem]:
-    spec, space, problems = parse_spec(graph.spec.tune)
-    if spec is None:
-        return problems
-    if spec.objective is None and not spec.objectives:
-        return problems + [("the tune section needs 'objective' (or 'objectives')", (), None)]
-    if spec.objective is not None and spec.objectives:
-        problems.append(("give 'objective' or 'objectives', not both", ("objectives",), None))
-    for i, o in enumerate(spec.objectives or []):
-        problems += _check_metric(graph, o.metric, ("objectives", i, "metric"))
-    if spec.objective is not None:
-        problems += _check_metric(graph, spec.main.metric, ("objective",))
-    metrics = [o.metric for o in spec.all_objectives]
-    if spec.pick is not None and spec.pick.metric is not None and spec.pick.metric not in metrics:
-        problems.append((f"pick: '{spec.pick.metric}' is not one of the objectives", ("pick", "metric"),
-                         did_you_mean(spec.pick.metric, metrics) or f"objectives: {', '.join(metrics)}"))
-    if spec.secondary:
-        problems += _check_metric(graph, spec.secondary.metric, ("secondary", "metric"))
-    for i, c in enumerate(spec.constraints):
-        problems += _check_metric(graph, c.metric, ("constraints", i, "metric"))
-        if c.min is None and c.max is None:
-            problems.append(("a constraint needs 'min' or 'max'", ("constraints", i), None))
-    if spec.halving:
-        h = spec.halving
-        if h.min > h.max:
-            problems.append((f"halving: min {h.min} > max {h.max}", ("halving",), None))
-        problems += [(m, ("halving", "param"), f) for m, _, f in _check_values(graph, h.param, [h.min, h.max])]
-        if space and h.param in space.params:
-            problems.append((f"halving: '{h.param}' is also in the space", ("halving", "param"),
-                             "the evaluation size is set by halving; remove it from the space"))
-    from .strategies import STRATEGIES
-
-    if spec.strategy not in STRATEGIES:
-        problems.append((f"unknown strategy '{spec.strategy}'", ("strategy",),
-                         did_you_mean(spec.strategy, STRATEGIES) or f"strategies: {', '.join(STRATEGIES)}"))
-    else:
-        problems += [(m, ("strategy",), None) for m in STRATEGIES[spec.strategy].check(spec)]
-    if space is None:
-        return problems
-    if isinstance(spec.order, list):
-        for i, name in enumerate(spec.order):
-            if name not in space.params:
-                problems.append((f"order: '{name}' is not in the space", ("order", i),
-                                 did_you_mean(name, space.params)))
-    problems += [(m, ("strategy",), f) for m, f in grid_problems(space, spec.strategy, spec.max_grid)]
-    for param in space:
-        values = param.values if param.categorical else _checked_points(param)
-        shorthand = isinstance(spec.space[param.path], list)
-        for message, sub, fix in _check_values(graph, param.path, values, prompt=param.kind == "prompt"):
-            if shorthand and sub[:1] == ("values",):
-                sub = sub[1:]  # `[a, b]` is short for `{values: [a, b]}`
-            problems.append((message, ("space", param.path) + sub, fix))
-    return problems
-
-
-def _check_metric(graph: Any, metric: str, where: tuple) -> list[Problem]:
-    if metric in SPECIAL_METRICS:
-        return []
-    node, _, rest = metric.partition(".")
-    if node not in graph.nodes:
-        return [(f"objective metric '{metric}': no node '{node}'", where,
-                 did_you_mean(node, graph.nodes) or f"use NODE.METRIC, or one of {', '.join(SPECIAL_METRICS)}")]
-    ports = [p for p, o in graph.nodes[node].op_cls.outputs.items() if o.type == "Metrics"]
-    if not ports:
-        return [(f"metric '{metric}': node '{node}' (op {graph.nodes[node].op_name}) has no Metrics output",
-                 where, "name a node whose op outputs Metrics (e.g. an eval.* node)")]
-    if not rest:
-        return [(f"metric '{metric}': name the metric too (e.g. '{node}.f1')", where, None)]
-    return []
-
-
-def node_targets(graph: Any, path: str) -> tuple[list[tuple[str, list[str]]], str | None]:
-    """Which (node, param path inside its params) a tuning path reaches, or an error text."""
-    target = override_target(graph.config, path.split("."))
-    if isinstance(target, str):
-        return [], target
-    if target[0] == "params":
-        name = target[1]
-        if len(target) > 2:
-            value = (graph.config.get("params") or {}).get(name)
-            if value is not None and not isinstance(value, dict):
-                return [], f"pipeline parameter '{name}' is a single value ({value!r:.40}), not a mapping"
-            return [], None
-        ref = "${" + name + "}"
-        found = [(n, [k]) for n, spec in graph.spec.nodes.items() for k, v in spec.params.items()
-                 if isinstance(v, str) and v.strip() == ref]
-        return found, None
-    node, sub = target[1], target[3:]
-    fields = graph.nodes[node].op_cls.Params.model_fields
-    if sub[0] not in fields:
-        op = graph.nodes[node].op_name
-        return [], (f"node '{node}' (op {op}) has no parameter '{sub[0]}'"
-                    + (f"; {hint}" if (hint := did_you_mean(sub[0], fields)) else
-                       f" (parameters: {', '.join(fields) or 'none'})"))
-    below = _below_a_scalar(graph.nodes[node].params, sub)
-    if below:
-        return [], f"parameter '{below}' of node '{node}' is a single value, not a mapping with keys below it"
-    return [(node, sub)], None
-
-
-def _below_a_scalar(params: Any, sub: list[str]) -> str | None:
-    """The first parameter along `sub` that holds a plain value yet has more path below it, or None."""
-    value: Any = params.model_dump() if params is not None else {}
-    for i, part in enumerate(sub[:-1]):
-        value = value.get(part) if isinstance(value, dict) else None
-        if value is not None and not isinstance(value, dict):
-            return ".".join(sub[:i + 1])
-    return None
-
-
-def _checked_points(param: Param, most: int = 50) -> list[Any]:
-    """The values of a range checked against the node's parameters at compile time: its ends, and its grid
-    when that is small (a huge grid is never built to be checked)."""
-    ends = {param.snap(param.low), param.snap(param.high)}
-    return sorted(ends | set(param.grid())) if param.grid_count() <= most else sorted(ends)
-
-
 GRID_STRATEGIES = ("grid",)
 PER_PARAMETER_GRID = ("greedy", "bandit")
 
 
-def grid_problems(space: Space, strategy: str, limit: int = MAX_GRID) -> list[tuple[str, str]]:
-    """(message, fix) when `strategy` would enumerate more grid values than `limit`; counted, never built."""
+def grid_problems(space: Space, strategy: str, limit: int = MAX_GRID) -> list[Problem]:
+    """A problem (at `tune.strategy`) when `strategy` would enumerate more grid values than `limit`; the values
+    are counted, never built."""
     fix = "use --strategy random (or optuna, bandit), fewer points or a coarser step; or raise tune.max_grid"
     if strategy in GRID_STRATEGIES:
         size = space.grid_size()
         if size > limit:
-            return [(f"the grid has {size:,} points, more than the limit of {limit:,}", fix)]
+            return [tune_problem(f"the grid has {size:,} points, more than the limit of {limit:,}", ("strategy",),
+                                 fix)]
     if strategy in PER_PARAMETER_GRID:
         for p in space:
             if p.grid_count() > limit:
-                return [(f"strategy {strategy} tries every grid value of '{p.path}': {p.grid_count():,}, more "
-                         f"than the limit of {limit:,}", fix)]
+                return [tune_problem(f"strategy {strategy} tries every grid value of '{p.path}': "
+                                     f"{p.grid_count():,}, more than the limit of {limit:,}", ("strategy",), fix)]
     return []
-
-
-def _check_values(graph: Any, path: str, values: list[Any], prompt: bool = False) -> list[Problem]:
-    targets, error = node_targets(graph, path)
-    if error:
-        return [(f"unknown tuning path '{path}': {error}", (), None)]
-    problems: list[Problem] = []
-    for node, sub in targets:
-        compiled = graph.nodes[node]
-        base = compiled.params.model_dump()
-        for i, value in enumerate(values):
-            data = _with(base, sub, value)
-            try:
-                params = compiled.op_cls.Params.model_validate(data)
-            except ValidationError as exc:
-                msg = exc.errors()[0]["msg"]
-                problems.append((f"'{path}' = {value!r} is not valid for node '{node}' (op {compiled.op_name}) "
-                                 f"parameter '{'.'.join(sub)}': {msg}", ("values", i) if prompt is False else (),
-                                 None))
-                continue
-            if prompt:
-                try:
-                    found = compiled.op_cls(params).validate(graph.base_dir)
-                except Exception as exc:  # a buggy check must not hide the others
-                    found = [(None, str(exc), None)]
-                problems += [(f"prompt candidate {i + 1} for '{path}' (node '{node}'): {m}", ("prompts", i), f)
-                             for _, m, f in found]
-    return problems
-
-
-def _with(data: dict, sub: list[str], value: Any) -> dict:
-    out = dict(data)
-    if len(sub) == 1:
-        out[sub[0]] = value
-    else:
-        out[sub[0]] = _with(dict(out.get(sub[0]) or {}), sub[1:], value)
-    return out
-
-
-def current_value(graph: Any, path: str) -> Any:
-    """The value a path has in the compiled graph (its config), or None."""
-    target = override_target(graph.config, path.split("."))
-    if isinstance(target, str):
-        return None
-    value: Any = graph.config
-    for part in target:
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def is_model_param(graph: Any, param: Param) -> bool:
-    if param.is_model:
-        return True
-    names = [param.parts[-1]]
-    targets, _ = node_targets(graph, param.path)
-    names += [sub[-1] for _, sub in targets]
-    return any(word in name.lower() for name in names for word in MODEL_WORDS if name)
-
-
-def pipeline_position(graph: Any, param: Param) -> int:
-    targets, _ = node_targets(graph, param.path)
-    declared = list(graph.nodes)  # the order the file lists its nodes: the pipeline order as its author wrote it
-    positions = [declared.index(n) for n, _ in targets if n in declared]
-    return min(positions) if positions else len(declared)

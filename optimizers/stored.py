@@ -11,8 +11,8 @@ from pipec.compiler.errors import UsageError
 
 from .objective import evaluate
 from .records import StudyRecords, list_studies, load_json
-from .space import TuneSpec
 from .strategies import History, TrialView
+from .tune_spec import TuneSpec
 
 
 @dataclass

@@ -24,18 +24,11 @@ from pipec.compiler.yaml_source import load_yaml_file
 from .objective import evaluate
 from .ranking import best_trial, full_size, top_trials, value_of
 from .records import INTERRUPTED, StudyRecords, load_json, to_json
-from .space import (
-    Space,
-    TuneSpec,
-    _check_values,
-    current_value,
-    grid_problems,
-    is_model_param,
-    parse_spec,
-    pipeline_position,
-)
+from .space import Space, grid_problems, parse_spec
 from .strategies import STRATEGIES, History, Proposal, StrategyContext, TrialView, config_hash
 from .strategies.context import gateway_completer
+from .tune_check import check_values, current_value, is_model_param, pipeline_position
+from .tune_spec import TuneSpec
 from .validation import part_overrides
 
 FINISHED_REASONS = ("trials", "exhausted")
@@ -85,7 +78,7 @@ class Tuner:
             raise UsageError(f"{graph_path} has no 'tune' section", ) from None
         spec, space, problems = parse_spec(self.graph.spec.tune)
         if problems or spec is None or space is None:  # compiling already reported these; defensive
-            raise UsageError("; ".join(p[0] for p in problems))
+            raise UsageError("; ".join(p.message for p in problems))
         updates: dict[str, Any] = {}
         if order is not None:
             updates["order"] = order
@@ -106,8 +99,8 @@ class Tuner:
 
             raise UsageError(f"unknown strategy '{self.strategy_name}'; "
                              + (did_you_mean(self.strategy_name, STRATEGIES) or f"choose {', '.join(STRATEGIES)}"))
-        for message, fix in grid_problems(space, self.strategy_name, self.spec.max_grid):
-            raise UsageError(f"{message} ({fix})")
+        for problem in grid_problems(space, self.strategy_name, self.spec.max_grid):
+            raise UsageError(f"{problem.message} ({problem.fix})")
         self.seed = spec.seed if seed is None else seed
         self.budgets = budgets or Budgets(trials=spec.trials)
         self.settings = settings or self.graph.spec.settings
@@ -220,7 +213,7 @@ class Tuner:
 
     def _check_value(self, path: str, value: Any) -> list[str]:
         param = self.space.params[path]
-        return [m for m, _, _ in _check_values(self.graph, path, [value], prompt=param.kind == "prompt")]
+        return [p.message for p in check_values(self.graph, path, [value], prompt=param.kind == "prompt")]
 
     def _failures(self, trial: TrialView) -> list[dict[str, Any]]:
         """Examples the trial got most wrong (per-item rows of the objective's node), for prompt proposals."""

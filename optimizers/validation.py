@@ -20,8 +20,8 @@ import networkx as nx
 from pipec.compiler.errors import UsageError, did_you_mean
 
 from .records import node_items
-from .space import SPECIAL_METRICS, ObjectiveSpec, TuneSpec
 from .stats import Comparison, paired_bootstrap, verdict
+from .tune_spec import SPECIAL_METRICS, ObjectiveSpec, TuneSpec
 
 DEFAULT_FRACTION = 0.3
 TOP = 3  # configs re-run on the validation part besides the default and the best

@@ -60,14 +60,13 @@ def check_tune(graph) -> None:
     if graph.spec.tune is None:
         return
     try:
-        from pipec.optimizers.space import check_tune_section
+        from pipec.optimizers.tune_check import check_tune_section
     except ModuleNotFoundError:
         return
-    from ..errors import CompileError, Problem
+    from ..errors import CompileError
     from ..yaml_source import load_yaml_file
 
-    problems = [p if isinstance(p, Problem) else Problem(p[0], fix=p[2], path=tuple(p[1]))
-                for p in check_tune_section(graph)]
+    problems = check_tune_section(graph)
     if not problems:
         return
     src = load_yaml_file(graph.file)

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pipec.compiler.fingerprint import hash_value
 from pydantic import BaseModel, ValidationError
 
-if TYPE_CHECKING:  # space.py looks strategies up (check_tune_section): no import back at run time
-    from ..space import Space, TuneSpec
+if TYPE_CHECKING:  # tune_check.py looks strategies up (check_tune_section): no import back at run time
+    from ..space import Space
+    from ..tune_spec import TuneSpec
 
 
 def config_hash(config: dict[str, Any], budget: float | None = None) -> str:

@@ -98,7 +98,7 @@ def test_param_kinds_grid_sample_and_repair():
     with pytest.raises(ValueError):
         c.repair("bert")
     _, problems = parse_param("bad", {"low": 0, "high": 1, "log": True}, 5)
-    assert any("log range needs low > 0" in m for m, _, _ in problems)
+    assert any("log range needs low > 0" in p.message and p.path == ("space", "bad", "low") for p in problems)
 
 
 def test_models_first_order_puts_model_parameters_first(tmp_path, repo):

@@ -96,9 +96,9 @@ def test_resumed_trial_lines_show_the_study_best_and_halving_best_is_full_size(t
     shown = line.split("(best ")[1].split(")")[0]
     assert float(shown) >= float(best_value)  # the study's best, not only this session's trial 6
 
-    from pipec.optimizers.space import HalvingSpec, TuneSpec
     from pipec.optimizers.strategies import TrialView
     from pipec.optimizers.study import best_trial
+    from pipec.optimizers.tune_spec import HalvingSpec, TuneSpec
 
     spec = TuneSpec(objective="o.score", space={"x": [1]}, halving=HalvingSpec(param="questions", min=2, max=18))
     small = TrialView(1, {"x": 1}, 2, "complete", 0.99, 0.99)
