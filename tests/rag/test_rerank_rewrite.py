@@ -192,3 +192,29 @@ def test_rewrite_modes_but_none_need_a_model(tmp_path):
     with pytest.raises(CompileError) as err:
         compile_text(graph_text(tmp_path, "backend: none", "mode: rewrite"), base_dir=tmp_path)
     assert "mode rewrite needs `model:`" in " ".join(d.message for d in err.value.diagnostics)
+
+
+@pytest.mark.slow
+def test_tune_example_rewrite_and_rerank_choices_run_offline(tmp_path, repo):
+    """Every rewrite mode and reranker of examples/rag/tune.yaml's space runs with its default (fake) models, no key;
+    the `none` choices give the hits of retrieving top_k directly."""
+    import yaml
+    from pipec.compiler.api import run_file
+    from pipec.compiler.store import Store
+
+    graph = repo / "examples" / "rag" / "tune.yaml"
+    space = yaml.safe_load(graph.read_text())["tune"]["space"]
+    assert space["rewrite_mode"][0] == "none" and space["rerank"][0] == "none"
+    base = ["embedder=hashing", "questions=4"]
+    results = {}
+    for mode, backend in [("none", "none"), *[(m, "llm") for m in space["rewrite_mode"][1:]]]:
+        result = run_file(graph, [*base, f"rewrite_mode={mode}", f"rerank={backend}"], store=tmp_path / "s")
+        assert result.status == "succeeded", result.error
+        results[mode] = result
+    store = Store(tmp_path / "s")
+    plain = run_file(graph, [*base, "rerank_depth=5"], store=store).nodes["retrieve"].key
+    hits = [[h.chunk_id for h in r.hits] for r in store.load_result(results["none"].nodes["rerank"].key)["retrievals"]]
+    assert hits == [[h.chunk_id for h in r.hits] for r in store.load_result(plain)["retrievals"]]
+    assert results["none"].metrics["rewrite"]["llm_calls"] == 0.0
+    assert results["hyde"].metrics["rewrite"]["llm_calls"] + results["hyde"].metrics["rewrite"]["cache_hits"] == 4.0
+    store.close()
