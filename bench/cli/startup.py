@@ -26,8 +26,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
+def pipe_script() -> str:
+    """The `pipe` script of this interpreter's installation (what pip installed beside `python`), so that a
+    version manager's shim in front of it (pyenv's is a bash script that runs `pyenv exec`: 0.05-0.1 s) is not
+    counted as pipec's start-up; `pipe` on PATH when there is none."""
+    beside = Path(sys.executable).with_name("pipe")
+    return str(beside) if beside.exists() else shutil.which("pipe") or "pipe"
+
+
 def commands(store: Path) -> list[tuple[str, list[str]]]:
-    pipe = shutil.which("pipe") or "pipe"
+    pipe = pipe_script()
     quick = str(REPO / "examples" / "quickstart.yaml")
     return [
         ("python -c pass", [sys.executable, "-c", "pass"]),
@@ -78,7 +86,7 @@ def main() -> None:
     base = statistics.median(times["python -c pass"])
     cpu_base = statistics.median(cpus["python -c pass"])
     print(f"whole-process wall time, s ({args.repeats} interleaved rounds; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {pipe_script()})")
     header = f"{'command':<36}{'min':>8}{'median':>8}{'max':>8}{'- python':>10}{'cpu med':>9}{'- python':>10}"
     print(header)
     print("-" * len(header))
