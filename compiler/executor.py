@@ -29,6 +29,7 @@ from .llm.secrets import redact as redact_secrets
 from .llm.secrets import register as register_secrets
 from .preview import preview_outputs, to_jsonable
 from .reporter import NullReporter, Reporter
+from .sharding import run_sharded, wants_shards
 from .spec import Settings
 from .store import Store
 from .store.codec import CorruptValue, UnstorableValue, allow_pickle_for
@@ -278,7 +279,9 @@ class Executor:
         try:
             op = node.op_cls(node.params)
             inputs = self._gather_inputs(node)
-            if node.op_cls.is_async():
+            if wants_shards(op, self.settings):
+                outputs = await run_sharded(op, ctx, inputs, self.settings)
+            elif node.op_cls.is_async():
                 outputs = await op.run(ctx, **inputs)
             elif node.op_cls.inline:
                 outputs = op.run(ctx, **inputs)

@@ -63,6 +63,16 @@ class Settings(_Strict):
         None, description="where `pipe tune` runs parallel trials (docs/parallel.md); None: one after another")
     node_backend: Literal["local", "ray"] = Field(
         "local", description="ray: each ready node with a plain (threaded) op is a Ray task (docs/parallel.md)")
+    shards: int | Literal["auto"] = Field(
+        1, description="split the items of an item-mapping op (embedders, llm.*, kg.build, the reader) into this "
+                       "many shards run as tasks; auto: one per core; 1: off (docs/parallel.md)")
+
+    @field_validator("shards")
+    @classmethod
+    def _positive_shards(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("shards must be at least 1 (1: no sharding), or auto")
+        return value
 
 
 class NodeSpec(_Strict):

@@ -80,3 +80,64 @@ async def run_on_ray(node: Any, ctx: Any, inputs: dict[str, Any]) -> dict[str, A
     for message in warnings:
         ctx.warn(message)
     return outputs
+
+
+@dataclass
+class ShardTask:
+    op_cls: Any
+    params: Any
+    items: list[Any]
+    shared: Any
+    inputs: dict[str, Any]
+    base_dir: Any
+    node: str
+    cache_key: str
+    run_id: str
+    settings: Any
+
+
+def map_shard(task: ShardTask) -> tuple[Any, dict[str, str], list[str]]:
+    """One shard of an item-mapping op in a Ray worker (compiler/sharding.py): its results, item errors and
+    warnings."""
+    import asyncio
+
+    from pipec.compiler.context import Runtime
+    from pipec.compiler.mapping import ShardContext
+    from pipec.compiler.threads import limit_threads
+
+    limit_threads(getattr(task.op_cls, "num_cpus", 1))  # the CPUs the task reserved
+    runtime = Runtime(run_id=task.run_id, base_dir=task.base_dir, store=None, settings=task.settings)
+    ctx = ShardContext(None, runtime, task.node, task.cache_key)
+    op = task.op_cls(task.params)
+    results = asyncio.run(op.map_items(ctx, task.items, task.shared, task.inputs))
+    return results, dict(ctx.item_errors), list(ctx.warnings)
+
+
+_shard_remote: Any = None
+
+
+async def map_on_ray(op: Any, ctx: Any, items: list[Any], shared: Any, inputs: dict[str, Any]) -> Any:
+    """Map one shard's items as a Ray task (the op's `num_cpus`); its item errors and warnings are the node's."""
+    global _shard_remote
+    import asyncio
+
+    ray = ensure_ray()
+    if _shard_remote is None:
+        _shard_remote = ray.remote(max_retries=0)(map_shard)
+    runtime = ctx.runtime
+    task = ShardTask(type(op), op.params, items, shared, inputs, runtime.base_dir, ctx.node, ctx.cache_key,
+                     runtime.run_id, runtime.settings)
+    ref = _shard_remote.options(num_cpus=getattr(type(op), "num_cpus", 1)).remote(task)
+    try:
+        results, item_errors, warnings = await ref
+    except asyncio.CancelledError:
+        ray.cancel(ref, force=True)
+        raise
+    except ray.exceptions.RayTaskError as exc:
+        cause = exc.as_instanceof_cause()
+        raise (cause.cause if getattr(cause, "cause", None) is not None else cause) from None
+    for item, message in item_errors.items():
+        ctx.item_failed(item, message)
+    for message in warnings:
+        ctx.warn(message)
+    return results

@@ -15,6 +15,7 @@ from collections import Counter
 from functools import cache
 from typing import Any, Literal
 
+from pipec.compiler.mapping import MapsItems
 from pipec.compiler.op import In, Op, OpParams, Out
 from pydantic import BaseModel, Field, create_model
 
@@ -146,12 +147,13 @@ class Merger:
         return kg
 
 
-class BuildKG(Op):
+class BuildKG(MapsItems, Op):
     """Build a KG from text chunks with an LLM: one structured call per chunk (entities with types, typed
     relations), names normalised and de-duplicated, provenance kept per triple, unchanged chunks answered by
     the gateway's cache (incremental). Outputs the KG and the extraction metrics."""
 
     name = "kg.build"
+    shard_input = "chunks"
 
     class Params(OpParams):
         model: str = Field(..., description="litellm model string (fake/..., local/smollm2, openai/gpt-4o-mini)")
@@ -176,12 +178,21 @@ class BuildKG(Op):
                "metrics": Out("Metrics", "chunks, llm_calls, cache_hits, errors, triples, entities, dropped")}
 
     async def run(self, ctx, chunks):
+        return await self.run_mapped(ctx, {"chunks": chunks})
+
+    def prepare(self, ctx, inputs):
+        p = self.params
+        return [as_chunk(c) for c in chunk_documents(inputs["chunks"], p.chunk_size, p.chunk_overlap)], None
+
+    async def map_items(self, ctx, items, shared, inputs):
         from ..llm.items import run_all
 
-        pieces = [as_chunk(c) for c in chunk_documents(chunks, self.params.chunk_size, self.params.chunk_overlap)]
-        total = len(pieces)
+        total = len(items)
         ctx.progress(0, total)
-        results = await run_all([self._job(ctx, c) for c in pieces], on_done=lambda n: ctx.progress(n, total))
+        return await run_all([self._job(ctx, c) for c in items], on_done=lambda n: ctx.progress(n, total))
+
+    def join_items(self, ctx, pieces, results, shared, inputs):
+        total = len(pieces)
         merger = Merger(self.params.relations)
         errors = 0
         for chunk, res in zip(pieces, results, strict=True):

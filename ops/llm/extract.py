@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipec.compiler.mapping import MapsItems
 from pipec.compiler.op import Out
 from pydantic import Field, field_validator
 
@@ -12,11 +13,12 @@ from .prompting import PromptOp, PromptParams, batch_metrics, prompt_preview
 from .schema_spec import build_model
 
 
-class Extract(PromptOp):
+class Extract(MapsItems, PromptOp):
     """Render a prompt per item and ask an LLM for an object matching `schema` (validated, repaired, re-asked
     once); items that still fail get an error and the other items go on."""
 
     name = "llm.extract"
+    shard_input = "items"
 
     class Params(PromptParams):
         fields: dict[str, Any] = Field(..., description="fields to extract: name -> type (str, int, float, bool, "
@@ -34,31 +36,37 @@ class Extract(PromptOp):
     }
 
     async def run(self, ctx, items=None, context=None):
-        schema = build_model(self.params.fields)
-        fields = list(schema.model_fields)
-        records, ids, chats = self.render_all(ctx, items, context)
+        return await self.run_mapped(ctx, {"items": items, "context": context})
+
+    def prepare(self, ctx, inputs):
+        _, ids, chats = self.render_all(ctx, inputs.get("items"), inputs.get("context"))
+        return list(zip(ids, chats, strict=True)), build_model(self.params.fields)
+
+    async def map_items(self, ctx, items, schema, inputs):
         llm, model, params = ctx.llm, self.params.model, self.llm_params()
-        total = len(records)
+        total = len(items)
         ctx.progress(0, total)
 
-        def job(i: int):
+        def job(item_id: str, chat: Any):
             async def call() -> dict[str, Any]:
-                chat = chats[i]
                 if isinstance(chat, Exception):
-                    return {"id": ids[i], "value": None, "error": str(chat), "result": None}
-                res = await llm.structured(model, chat, schema=schema, item=ids[i], **params)
+                    return {"id": item_id, "value": None, "error": str(chat), "result": None}
+                res = await llm.structured(model, chat, schema=schema, item=item_id, **params)
                 value = res.value.model_dump(mode="json") if res.value is not None else None
-                return {"id": ids[i], "value": value, "error": res.error, "result": res}
+                return {"id": item_id, "value": value, "error": res.error, "result": res}
             return call
 
-        results = await run_all([job(i) for i in range(total)], on_done=lambda n: ctx.progress(n, total))
+        return await run_all([job(i, c) for i, c in items], on_done=lambda n: ctx.progress(n, total))
+
+    def join_items(self, ctx, items, results, schema, inputs):
+        fields = list(schema.model_fields)
         responses = [resp for r in results if r["result"] is not None for resp in r["result"].responses]
         errors = sum(1 for r in results if r["error"])
-        metrics = batch_metrics(responses, total, errors)
+        metrics = batch_metrics(responses, len(items), errors)
         metrics["parse_errors"] = float(sum(1 for r in results if r["result"] is not None and r["error"]))
         out = [{"id": r["id"], **{f: (r["value"] or {}).get(f) for f in fields}, "error": r["error"]}
                for r in results]
-        ctx.record_items([{**row, "prompt": prompt_preview(chats[i]),
+        ctx.record_items([{**row, "prompt": prompt_preview(items[i][1]),
                            "raw": results[i]["result"].raw if results[i]["result"] else None}
                           for i, row in enumerate(out)])
         return {"records": out, "metrics": metrics}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipec.compiler.llm.errors import LLMItemError
+from pipec.compiler.mapping import MapsItems
 from pipec.compiler.op import Out
 from pipec.ops.data import Answer
 
@@ -12,10 +13,11 @@ from .items import run_all
 from .prompting import PromptOp, PromptParams, batch_metrics, prompt_preview
 
 
-class Generate(PromptOp):
+class Generate(MapsItems, PromptOp):
     """Render a prompt template per item and ask an LLM; one text per item (per-item errors kept)."""
 
     name = "llm.generate"
+    shard_input = "items"
 
     class Params(PromptParams):
         pass
@@ -27,30 +29,37 @@ class Generate(PromptOp):
     }
 
     async def run(self, ctx, items=None, context=None):
-        records, ids, chats = self.render_all(ctx, items, context)
+        return await self.run_mapped(ctx, {"items": items, "context": context})
+
+    def prepare(self, ctx, inputs):
+        _, ids, chats = self.render_all(ctx, inputs.get("items"), inputs.get("context"))
+        return list(zip(ids, chats, strict=True)), None
+
+    async def map_items(self, ctx, items, shared, inputs):
         llm, model, params = ctx.llm, self.params.model, self.llm_params()
-        total = len(records)
+        total = len(items)
         ctx.progress(0, total)
 
-        def job(i: int):
+        def job(item_id: str, chat: Any):
             async def call() -> dict[str, Any]:
-                chat = chats[i]
                 if isinstance(chat, Exception):
-                    return {"id": ids[i], "text": None, "error": str(chat), "response": None}
+                    return {"id": item_id, "text": None, "error": str(chat), "response": None}
                 try:
-                    resp = await llm.complete(model, chat, item=ids[i], **params)
+                    resp = await llm.complete(model, chat, item=item_id, **params)
                 except LLMItemError as exc:
-                    return {"id": ids[i], "text": None, "error": str(exc), "response": None}
-                return {"id": ids[i], "text": resp.text, "error": None, "response": resp}
+                    return {"id": item_id, "text": None, "error": str(exc), "response": None}
+                return {"id": item_id, "text": resp.text, "error": None, "response": resp}
             return call
 
-        results = await run_all([job(i) for i in range(total)], on_done=lambda n: ctx.progress(n, total))
+        return await run_all([job(i, c) for i, c in items], on_done=lambda n: ctx.progress(n, total))
+
+    def join_items(self, ctx, items, results, shared, inputs):
         responses = [r["response"] for r in results if r["response"] is not None]
         errors = sum(1 for r in results if r["error"])
-        ctx.record_items([_item_row(r, chats[i]) for i, r in enumerate(results)])
+        ctx.record_items([_item_row(r, chat) for (_, chat), r in zip(items, results, strict=True)])
         texts = [{"id": r["id"], "text": r["text"], "error": r["error"]} for r in results]
         answers = [Answer(qid=t["id"], text=t["text"] or "", error=t["error"]) for t in texts]
-        return {"texts": texts, "answers": answers, "metrics": batch_metrics(responses, total, errors)}
+        return {"texts": texts, "answers": answers, "metrics": batch_metrics(responses, len(items), errors)}
 
 
 def _item_row(result: dict[str, Any], chat: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pipec.compiler.errors import PipeError
+from pipec.compiler.mapping import MapsItems
 from pipec.compiler.op import In, Op, OpParams, Out
 from pydantic import Field
 
@@ -188,10 +189,12 @@ class EmbedModel(Op):
         return {"embedder": parse_embedder(p.model, p.batch_size, p.dim)}
 
 
-class EmbedDocuments(Op):
-    """Embed documents or chunks (batched, cached per model and text)."""
+class EmbedDocuments(MapsItems, Op):
+    """Embed documents or chunks (batched, cached per model and text); shardable (`settings.shards`)."""
 
     name = "embed.documents"
+    shard_input = "documents"
+    shard_remote = True  # a local model needs neither the gateway nor the store (a litellm one calls out)
 
     class Params(OpParams):
         with_title: bool = Field(True, description="prefix each text with its title")
@@ -200,6 +203,16 @@ class EmbedDocuments(Op):
     outputs = {"embeddings": Out("Embeddings")}
 
     async def run(self, ctx, documents, embedder):
-        texts = [record_text(d, self.params.with_title) for d in documents]
-        vectors = await embed_texts(ctx, embedder, texts)
-        return {"embeddings": Embeddings([d.id for d in documents], vectors, embedder.cache_name)}
+        return await self.run_mapped(ctx, {"documents": documents, "embedder": embedder})
+
+    def prepare(self, ctx, inputs):
+        return [(d.id, record_text(d, self.params.with_title)) for d in inputs["documents"]], None
+
+    def shard_align(self, inputs):
+        return inputs["embedder"].batch_size
+
+    async def map_items(self, ctx, items, shared, inputs):
+        return await embed_texts(ctx, inputs["embedder"], [text for _, text in items])
+
+    def join_items(self, ctx, items, results, shared, inputs):
+        return {"embeddings": Embeddings([i for i, _ in items], results, inputs["embedder"].cache_name)}

@@ -6,12 +6,12 @@ The model and tokenizer load once per process (~0.3 s) and are shared by every o
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+from pipec.compiler.threads import cpu_threads
 
 TOKENIZER_FILE = Path(__file__).with_name("minilm_tokenizer.json")
 MAX_TOKENS = 256
@@ -47,11 +47,12 @@ def model_path() -> str:
 
 @cache
 def session(threads: int = 0):
-    """An onnxruntime session on the int8 model (threads=0: onnxruntime's default, all cores)."""
+    """An onnxruntime session on the int8 model (threads=0: this process's share of the cores,
+    compiler/threads.py)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+    opts.intra_op_num_threads = threads or cpu_threads()
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     return ort.InferenceSession(model_path(), opts, providers=["CPUExecutionProvider"])
@@ -63,8 +64,8 @@ def encode_batch(texts: list[str], threads: int = 0) -> np.ndarray:
     ids = np.array([e.ids for e in encodings], dtype=np.int64)
     mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
     feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-    with _lock:  # one inference at a time: the session already uses every core
-        hidden = session(threads).run(None, feeds)[0]
+    with _lock:  # one inference at a time: the session already uses every core this process may use
+        hidden = session(threads or cpu_threads()).run(None, feeds)[0]
     m = mask[:, :, None].astype(np.float32)
     pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
     return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)

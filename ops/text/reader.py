@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from pipec.compiler.mapping import MapsItems
 from pipec.compiler.op import In, Op, OpParams, Out
 from pipec.ops.data import Answer
 from pydantic import Field
@@ -103,11 +104,13 @@ def best_span(question: str, sentences: list[Sentence], q_words: set[str], max_w
     return best, best_score
 
 
-class ReadExtractive(Op):
+class ReadExtractive(MapsItems, Op):
     """Offline extractive reader (no LLM): the best answer span (or sentence) from the retrieved chunks, using
     the embedder's cosine and lexical overlap with the question."""
 
     name = "read.extractive"
+    shard_input = "retrievals"
+    shard_remote = True  # CPU work (and a local embedder's); a litellm embedder calls out from the task
 
     class Params(OpParams):
         chunks: int = Field(3, ge=1, le=50, description="top retrieved chunks to read")
@@ -121,23 +124,31 @@ class ReadExtractive(Op):
     outputs = {"answers": Out("Answers")}
 
     async def run(self, ctx, retrievals, embedder=None):
+        return await self.run_mapped(ctx, {"retrievals": retrievals, "embedder": embedder})
+
+    def prepare(self, ctx, inputs):
+        per_q = [self._sentences(r) for r in inputs["retrievals"]]
+        return list(zip(inputs["retrievals"], per_q, strict=True)), self._idf(per_q)
+
+    async def map_items(self, ctx, items, idf, inputs):
         import numpy as np
 
-        p = self.params
-        per_q = [self._sentences(r) for r in retrievals]
-        idf = self._idf(per_q)
-        if embedder is not None and p.dense_weight > 0:
-            flat = [s.text for sents in per_q for s in sents]
-            vectors = await embed_texts(ctx, embedder, [r.question for r in retrievals] + flat)
-            q_vecs, s_vecs = vectors[:len(retrievals)], vectors[len(retrievals):]
+        embedder = inputs.get("embedder")
+        if embedder is not None and self.params.dense_weight > 0:
+            flat = [s.text for _, sents in items for s in sents]
+            vectors = await embed_texts(ctx, embedder, [r.question for r, _ in items] + flat)
+            q_vecs, s_vecs = vectors[:len(items)], vectors[len(items):]
         else:
             q_vecs = s_vecs = None
         answers, offset = [], 0
-        for i, (r, sents) in enumerate(zip(retrievals, per_q, strict=False)):
+        for i, (r, sents) in enumerate(items):
             cos = s_vecs[offset:offset + len(sents)] @ q_vecs[i] if q_vecs is not None else np.zeros(len(sents))
             offset += len(sents)
             answers.append(self._answer(r, sents, cos, idf))
-        ctx.progress(len(retrievals), len(retrievals))
+        return answers
+
+    def join_items(self, ctx, items, answers, idf, inputs):
+        ctx.progress(len(items), len(items))
         return {"answers": answers}
 
     def _sentences(self, retrieval) -> list[Sentence]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,23 @@ def executions(store_dir: Path, rows: list[dict], node: str) -> dict[str, int]:
 
 def configs(rows: list[dict]) -> list[str]:
     return sorted(r["config_json"] for r in rows)
+
+
+def passages(folder: Path, n: int) -> None:
+    """`n` passages of different lengths in folder/p.jsonl."""
+    rows = [{"id": f"p{i}", "title": f"T{i % 7}", "text": f"passage {i} about topic {i % 5} " + "w " * (i % 13)}
+            for i in range(n)]
+    (folder / "p.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def stored_blobs(store_dir: Path, keys: dict[str, str]) -> dict[str, bytes]:
+    """The stored bytes of each node's memoized result (node -> key given)."""
+    store = Store(store_dir, readonly=True)
+    try:
+        out = {}
+        for node, key in keys.items():
+            row = store.query("SELECT blob, artifact FROM cache_entries WHERE key=?", (key,))[0]
+            out[node] = row["blob"] if row["artifact"] is None else store.artifacts.get(row["artifact"])
+        return out
+    finally:
+        store.close()

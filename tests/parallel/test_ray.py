@@ -101,3 +101,42 @@ def test_node_backend_ray_reports_the_op_error(local_ray, tmp_path):
     assert result.status == "failed"
     assert result.nodes["n2"].status == "failed" and "boom at the third node" in result.nodes["n2"].error
     assert result.nodes["n3"].status == "skipped"
+
+
+SHARDED = """
+settings: {{shards: {shards}, node_backend: {backend}}}
+nodes:
+  docs: {{op: load.jsonl, params: {{path: p.jsonl}}}}
+  model: {{op: embed.model, params: {{model: minilm, batch_size: 8}}}}
+  vectors: {{op: embed.documents, inputs: {{documents: docs, embedder: model}}}}
+"""
+
+
+def test_node_backend_ray_runs_shards_as_tasks_with_the_unsharded_bytes(local_ray, tmp_path, monkeypatch):
+    from pipec.compiler.api import compile_text, run_graph
+    from pipec.compiler.backends import nodes
+    from pipec.compiler.process_caches import clear_process_caches
+
+    from .helpers import passages, stored_blobs
+
+    passages(tmp_path, 50)
+    pids = tmp_path / "pids"
+    real = nodes.map_shard
+
+    def recorded(task):  # runs inside a Ray worker: note which process mapped the shard
+        import os
+
+        with open(pids, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(task)
+
+    plain = run_graph(compile_text(SHARDED.format(shards=1, backend="local"), base_dir=tmp_path), tmp_path / "a")
+    clear_process_caches()
+    monkeypatch.setattr(nodes, "_shard_remote", local_ray.remote(max_retries=0)(recorded))
+    sharded = run_graph(compile_text(SHARDED.format(shards=3, backend="ray"), base_dir=tmp_path), tmp_path / "b")
+    assert plain.status == sharded.status == "succeeded", sharded.error
+    key = plain.nodes["vectors"].key
+    assert sharded.nodes["vectors"].key == key
+    assert stored_blobs(tmp_path / "a", {"v": key}) == stored_blobs(tmp_path / "b", {"v": key})
+    ran = pids.read_text().split()
+    assert len(ran) == 3 and str(os.getpid()) not in ran  # three shards, each a Ray task in a worker
