@@ -16,6 +16,7 @@ from .process import process_alive
 from .readonly import ReadOnlyStore, open_store_readonly
 from .records import (
     CachedResponse,
+    CacheHit,
     LLMCall,
     LLMCallRecord,
     MetricRecord,
@@ -32,7 +33,7 @@ from .schema import MIGRATIONS
 from .sqlite import DEFAULT_STORE, Store
 
 __all__ = [
-    "DEFAULT_STORE", "INLINE_LIMIT", "MIGRATIONS", "WRITE_METHODS", "ArtifactStore", "CachedResponse",
+    "DEFAULT_STORE", "INLINE_LIMIT", "MIGRATIONS", "WRITE_METHODS", "ArtifactStore", "CacheHit", "CachedResponse",
     "EmbeddingCache", "LLMCall", "LLMCallRecord", "MetricRecord", "NodeRunRecord", "Page", "ProposalRecord",
     "ReadOnlyStore", "RunRecord", "StorageBase", "Store", "StoreLocked", "StudyRecord", "StudySummary",
     "TrialRecord", "clear_process_caches", "decode_value", "embedding_key", "encode_value", "open_store_readonly",

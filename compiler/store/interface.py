@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .records import (
     CachedResponse,
+    CacheHit,
     LLMCall,
     LLMCallRecord,
     MetricRecord,
@@ -72,7 +73,8 @@ class StorageBase(ABC):
     def get_run(self, run_id: str) -> RunRecord | None: ...
 
     @abstractmethod
-    def add_nodes(self, run_id: str, rows: list[tuple[str, str, str, str, str, bool]]) -> None: ...
+    def add_nodes(self, run_id: str, rows: list[tuple[str, str, str, str, str, bool]],
+                  hits: dict[str, CacheHit] | None = None) -> None: ...
 
     @abstractmethod
     def update_node(self, run_id: str, node: str, **fields: Any) -> None: ...
@@ -92,6 +94,9 @@ class StorageBase(ABC):
     # --- memoized results and items -----------------------------------------------------------------------
     @abstractmethod
     def cached_keys(self, keys: Iterable[str]) -> set[str]: ...
+
+    @abstractmethod
+    def cache_hits(self, keys: Iterable[str]) -> dict[str, CacheHit]: ...
 
     @abstractmethod
     def save_result(self, key: str, op: str, node: str, outputs: dict[str, Any], preview: str,

@@ -36,6 +36,12 @@ class JournalStore:
     def cached_keys(self, keys: Iterable[str]) -> set[str]:
         return {k for k in keys if k in self.cached}
 
+    def cache_hits(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The task's cached keys; preview and size unknown here (the driver's `add_nodes` reads them)."""
+        from .records import CacheHit
+
+        return {k: CacheHit(k) for k in keys if k in self.cached}
+
     def load_result(self, key: str) -> dict[str, Any]:
         return self.values[key]
 

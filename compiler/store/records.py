@@ -131,6 +131,15 @@ class LLMCall:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheHit(Record):
+    """A memoized result found for a node key: what the node row of a cache hit shows. `size_bytes` is None
+    when the store that answered does not know it (a worker's journal): `add_nodes` then reads it itself."""
+    key: str
+    preview: str | None = None
+    size_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CachedResponse(Record):
     model: str
     text: str | None

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import StoreError
 from .artifacts import decode_value, encode_value
 from .process import process_alive
-from .records import MetricRecord, NodeRunRecord, RunRecord
+from .records import CacheHit, MetricRecord, NodeRunRecord, RunRecord
 
 INLINE_LIMIT = 256 * 1024  # encoded results smaller than this live inside the database
 SQL_CHUNK = 500  # host parameters per IN (...) list
@@ -150,18 +150,28 @@ class RunWrites:
         self.flush(also=finish)
 
     # --- nodes ----------------------------------------------------------------------------------------------
-    def add_nodes(self, run_id: str, rows: list[tuple[str, str, str, str, str, bool]]) -> None:
-        """rows: (node, op, op_version, cache_key, params_json, cached) for every node of the run."""
-        values = [(run_id, n, op, v, key, "cached" if hit else "pending", int(hit), 0 if hit else None,
-                   self.redact(p)) for n, op, v, key, p, hit in rows]
+    def add_nodes(self, run_id: str, rows: list[tuple[str, str, str, str, str, bool]],
+                  hits: dict[str, CacheHit] | None = None) -> None:
+        """rows: (node, op, op_version, cache_key, params_json, cached) for every node of the run. Cached nodes
+        show the preview and size of the result they reuse: taken from `hits` (what `cache_hits` returned for
+        the plan), else read here."""
+        hits = hits or {}
+        values, unknown = [], False
+        redact = self.redact
+        for n, op, v, key, p, cached in rows:
+            hit = hits.get(key) if cached else None
+            if cached and (hit is None or hit.size_bytes is None):
+                hit, unknown = None, True
+            values.append((run_id, n, op, v, key, "cached" if cached else "pending", int(cached),
+                           0 if cached else None, redact(p), hit.preview if hit else None,
+                           hit.size_bytes if hit else None))
 
         def add(db: sqlite3.Connection) -> None:
             db.executemany(
                 "INSERT INTO node_runs (run_id, node, op, op_version, cache_key, status, cache_hit, duration_s,"
-                " params_json) VALUES (?,?,?,?,?,?,?,?,?)", values)
-            if not any(row[-1] for row in rows):
+                " params_json, output_preview, output_size) VALUES (?,?,?,?,?,?,?,?,?,?,?)", values)
+            if not unknown:
                 return
-            # Cached nodes show the preview and size of the result they reuse.
             db.execute(
                 "UPDATE node_runs SET output_preview=c.preview, output_size=c.size_bytes FROM cache_entries c"
                 " WHERE node_runs.run_id=? AND node_runs.cache_hit=1 AND c.key=node_runs.cache_key", (run_id,))
@@ -195,6 +205,24 @@ class RunWrites:
         with self.conn.lock:
             found |= {k for k in keys if k in self._pending_results}
         return found
+
+    def cache_hits(self, keys: Iterable[str]) -> dict[str, CacheHit]:
+        """The memoized results among `keys` with their preview and size, in one query per SQL_CHUNK keys
+        (results still in the write-behind buffer count): the plan's lookup and the cached node rows at once."""
+        keys = list(keys)
+        hits: dict[str, CacheHit] = {}
+        for i in range(0, len(keys), SQL_CHUNK):
+            part = keys[i:i + SQL_CHUNK]
+            for r in self.conn.rows(f"SELECT key, preview, size_bytes FROM cache_entries WHERE key IN "
+                                    f"({','.join('?' * len(part))})", part):
+                hits[r["key"]] = CacheHit(r["key"], r["preview"], r["size_bytes"])
+        with self.conn.lock:
+            pending = self._pending_results
+            for key in keys:
+                if key in pending:
+                    entry = pending[key][0]
+                    hits[key] = CacheHit(key, entry[8], entry[5])
+        return hits
 
     def load_result(self, key: str) -> dict[str, Any]:
         with self.conn.lock:

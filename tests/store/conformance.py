@@ -93,6 +93,23 @@ def test_results_round_trip(backend, size):
     assert backend.clear_cache() == 1 and backend.cached_keys(["key-1"]) == set()
 
 
+def test_cache_hits_give_the_preview_and_size_that_cached_node_rows_show(backend):
+    size = backend.save_result("key-s", "core.value", "a", {"value": 1}, "value: 1")
+    hits = backend.cache_hits(["key-s", "nope"])  # visible before a flush, then from the database
+    backend.flush()
+    assert hits == backend.cache_hits(["key-s", "nope"]) and set(hits) == {"key-s"}
+    assert (hits["key-s"].preview, hits["key-s"].size_bytes) == ("value: 1", size)
+    rows = [("a", "core.value", "1", "key-s", "{}", True), ("b", "core.value", "1", "key-b", "{}", False)]
+    backend.create_run("r1", "g", "g.yaml", {}, 2)
+    backend.add_nodes("r1", rows, hits=hits)
+    backend.create_run("r2", "g", "g.yaml", {}, 2)
+    backend.add_nodes("r2", rows)  # without hits: the store reads them itself
+    for run_id in ("r1", "r2"):
+        a, b = backend.node_runs(run_id)
+        assert (a.status, a.cache_hit, a.output_preview, a.output_size) == ("cached", 1, "value: 1", size)
+        assert (b.status, b.cache_hit, b.output_preview, b.output_size) == ("pending", 0, None, None)
+
+
 def test_secrets_never_reach_the_store(backend):
     backend.add_secrets({"sk-very-secret-123": "${API_KEY}"})
     backend.create_run("r1", "g", "g.yaml", {"key": "sk-very-secret-123"}, 0)
