@@ -25,6 +25,7 @@ from pipec.compiler.backends import TaskFailed, WorkerLost, make_backend
 from pipec.compiler.backends.task import GraphTask, TaskResult, run_graph
 from pipec.compiler.errors import CompileError
 from pipec.compiler.executor import Executor, new_run_id
+from pipec.compiler.threads import per_worker
 
 from .records import INTERRUPTED
 from .strategies import STRATEGIES, History, Proposal, TrialView, config_hash
@@ -225,12 +226,24 @@ class ParallelTuner(Tuner):
                 "num_cpus": max((getattr(graph.nodes[n].op_cls, "num_cpus", 1) for n in to_run), default=1)}
 
     def _submit(self, study_id: str, flight: Flight, plan: dict[str, Any], flights: dict[Future, Flight]) -> None:
-        values = {key: self.store.load_result(key) for key in plan["needed"]}
+        if self.backend_name == "local":  # same machine: the worker reads the values it needs from the store
+            values: dict[str, Any] = {}
+            self.store.flush()
+        else:
+            values = {key: self.store.load_result(key) for key in plan["needed"]}
         task = GraphTask(flight.graph, plan["cached"], values, flight.run_id, plan["settings"], study_id,
-                         flight.number, self.use_cache, str(self.store.root.resolve()), dict(self.store.secrets))
+                         flight.number, self.use_cache, str(self.store.root.resolve()), dict(self.store.secrets),
+                         threads=self._threads(plan["num_cpus"]))
         flight.claims = plan["claims"]
         flight.task = self.backend.submit(run_graph, task, plan["num_cpus"])
         flights[self._replayer.submit(self._collect, flight.task)] = flight
+
+    def _threads(self, num_cpus: float) -> int:
+        """Intra-op threads of a trial: the machine's cores shared by the local workers, or the CPUs a Ray
+        task reserves (compiler/threads.py)."""
+        if self.backend_name == "local":
+            return per_worker(self.backend.workers)
+        return max(1, int(num_cpus))
 
     def _collect(self, task: Future) -> TaskResult:
         """Wait for a trial's task and replay its journal into the store (on a driver thread, so that the loop
@@ -261,7 +274,7 @@ class ParallelTuner(Tuner):
             self.records.finish_trial(study_id, flight.number, "failed", error=view.error)
             return view, None
         for name, args, _ in outcome.journal:
-            if name == "save_result":
+            if name in ("save_result", "save_encoded"):
                 self.executions[args[0]] = self.executions.get(args[0], 0) + 1
         return self.record_result(study_id, flight.number, view, outcome.run)
 

@@ -22,11 +22,12 @@ class GraphTask:
     use_cache: bool = True
     store_root: str | None = None  # the driver's store, opened read-only when the worker can reach it
     secrets: dict[str, str] = field(default_factory=dict)
+    threads: int | None = None  # intra-op threads of the worker (compiler/threads.py); None: every core
 
 
 @dataclass
 class TaskResult:
-    run: Any  # RunResult without outputs (they are in the journal's save_result entries)
+    run: Any  # RunResult without outputs (they are in the journal's save_encoded entries)
     journal: list[tuple[str, tuple, dict]]
     worker: str = ""  # host:pid that ran it
 
@@ -37,7 +38,10 @@ def run_graph(task: GraphTask) -> TaskResult:
 
     from pipec.compiler.executor import Executor
     from pipec.compiler.store.journal import JournalStore
+    from pipec.compiler.threads import limit_threads
 
+    if task.threads:
+        limit_threads(task.threads)
     store = JournalStore(task.cached, task.values, task.store_root, task.secrets)
     try:
         executor = Executor(task.graph, store, use_cache=task.use_cache, run_id=task.run_id,

@@ -32,9 +32,9 @@ if TYPE_CHECKING:  # annotations only: importing numpy would cost every `pipe ru
     import numpy as np
 
 WRITE_METHODS = (
-    "create_run", "add_nodes", "update_node", "save_result", "record_metrics", "finish_run", "reap_dead_runs",
-    "log_llm_call", "put_llm_response", "put_embeddings", "create_study", "set_study_status", "reap_trials",
-    "start_trial", "finish_trial", "add_proposal", "clear_cache",
+    "create_run", "add_nodes", "update_node", "save_result", "save_encoded", "record_metrics", "finish_run",
+    "reap_dead_runs", "log_llm_call", "put_llm_response", "put_embeddings", "create_study", "set_study_status",
+    "reap_trials", "start_trial", "finish_trial", "add_proposal", "clear_cache",
 )
 
 
@@ -101,6 +101,10 @@ class StorageBase(ABC):
     @abstractmethod
     def save_result(self, key: str, op: str, node: str, outputs: dict[str, Any], preview: str,
                     items: list[tuple[int, str | None, str]] | None = None) -> int: ...
+
+    @abstractmethod
+    def save_encoded(self, key: str, op: str, node: str, blob: bytes, preview: str,
+                     items: list[tuple[int, str | None, str]] | None = None) -> int: ...
 
     @abstractmethod
     def load_result(self, key: str) -> dict[str, Any]: ...

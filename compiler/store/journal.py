@@ -1,8 +1,9 @@
 """The store a worker runs a graph against (parallel trials, compiler/backends/): it never writes the run store.
 
-Reads of memoized node results come from what the driver shipped with the task (the plan's cached keys and the
-values the run needs); other reads (LLM responses, embeddings) go to a read-only view of the driver's store when
-the worker can open it (same machine, or the store folder on a shared filesystem), else find nothing. Every
+Reads of memoized node results come from what the driver shipped with the task (the plan's cached keys; the
+values the run needs for a Ray worker, which may be on another machine) or else from a read-only view of the
+driver's store (a local worker decodes what it needs itself). Other reads (LLM responses, embeddings) go to that
+view when the worker can open it (same machine, or the store folder on a shared filesystem), else find nothing. Every
 write (`WRITE_METHODS`) is kept in a journal that travels back with the result; the driver replays it on its
 own store, so the driver stays the only writer.
 """
@@ -43,7 +44,23 @@ class JournalStore:
         return {k: CacheHit(k) for k in keys if k in self.cached}
 
     def load_result(self, key: str) -> dict[str, Any]:
-        return self.values[key]
+        """A memoized result the driver shipped, else read from the driver's store (a local worker gets keys
+        only: it decodes what it needs itself, in parallel with the other trials)."""
+        if key in self.values:
+            return self.values[key]
+        if self.reader is None:
+            raise KeyError(key)
+        return self.reader.load_result(key)
+
+    def save_result(self, key: str, op: str, node: str, outputs: dict[str, Any], preview: str,
+                    items: list[tuple[int, str | None, str]] | None = None) -> int:
+        """Encoded here, in the worker (in parallel with other trials): the journal carries bytes, and the
+        driver's replay only stores them (`save_encoded`)."""
+        from .artifacts import encode_value
+
+        blob = encode_value(outputs, op)
+        self.entries.append(("save_encoded", (key, op, node, blob, preview, items), {}))
+        return len(blob)
 
     # --- caches: from the driver's store when reachable -----------------------------------------------------
     def get_llm_response(self, request_hash: str) -> Any:

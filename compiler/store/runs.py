@@ -246,7 +246,12 @@ class RunWrites:
     def save_result(self, key: str, op: str, node: str, outputs: dict[str, Any], preview: str,
                     items: list[tuple[int, str | None, str]] | None = None) -> int:
         """Persist a node result and its per-item rows (written behind, atomically); returns its size."""
-        blob = encode_value(outputs, op)
+        return self.save_encoded(key, op, node, encode_value(outputs, op), preview, items)
+
+    def save_encoded(self, key: str, op: str, node: str, blob: bytes, preview: str,
+                     items: list[tuple[int, str | None, str]] | None = None) -> int:
+        """`save_result` of a result already encoded by `artifacts.encode_value` (a parallel trial's worker
+        encodes its results, the driver only stores the bytes)."""
         artifact = self.artifacts.put(key, blob) if len(blob) > INLINE_LIMIT else None
         now = time.time()
         entry = (key, op, node, now, now, len(blob), artifact, None if artifact else blob, self.redact(preview))
