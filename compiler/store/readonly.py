@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import StoreError
 from ..interpolate import redact
-from .artifacts import ArtifactStore
+from .artifacts import ArtifactStore, decode_value
 from .connection import Connection
 from .embeddings import EmbeddingReads
 from .llm import LLMReads
@@ -52,6 +52,14 @@ class ReadOnlyStore(RunReads, LLMReads, EmbeddingReads, StudyReads):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def load_result(self, key: str) -> dict[str, Any]:
+        """A memoized result, decoded and verified (a local trial worker reads the values its run needs)."""
+        rows = self.conn.rows("SELECT op, artifact, blob FROM cache_entries WHERE key=?", (key,))
+        if not rows:
+            raise KeyError(key)
+        artifact, blob = rows[0]["artifact"], rows[0]["blob"]
+        return decode_value(self.artifacts.get(artifact) if artifact is not None else blob, rows[0]["op"])
 
     # --- reads the TUI pages through ------------------------------------------------------------------------
     def data_version(self) -> int:
