@@ -55,9 +55,11 @@ class Runtime:
         with self._gateway_lock:
             if self._caches is None:
                 from .store.embeddings import EmbeddingCache
+                from .store.lineage import LineageCache
                 from .store.parts import PartCache
 
-                self._caches = RunCaches(EmbeddingCache(self.store), PartCache(self.store))
+                self._caches = RunCaches(EmbeddingCache(self.store), PartCache(self.store),
+                                         LineageCache(self.store))
             return self._caches
 
 
@@ -67,6 +69,7 @@ class RunCaches:
 
     embeddings: Any  # compiler.store.embeddings.EmbeddingCache
     parts: Any = None  # compiler.store.parts.PartCache: per-file results inside a node
+    lineage: Any = None  # compiler.store.lineage.LineageCache: a node lineage's previous result (incremental ops)
 
 
 class RunContext:
