@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from .chunking import recursive_spans, sentence_chunks, token_spans
 from .documents import chunk_meta
+from .incremental import chunk_incrementally
 
 
 class ChunkParams(OpParams):
@@ -38,7 +39,9 @@ class _Chunker(Op):
         raise NotImplementedError
 
     def run(self, ctx, documents):
-        chunks = make_chunks(documents, self.spans)
+        """Documents unchanged since this node's previous run keep their chunks (ops/text/incremental.py)."""
+        chunks, stats = chunk_incrementally(ctx, self, documents, lambda docs: make_chunks(docs, self.spans))
+        ctx.log(stats.summary("chunked"))
         ctx.progress(len(documents), len(documents))
         return {"chunks": chunks}
 

@@ -80,6 +80,12 @@ class DenseIndex:
         state["index"] = faiss.deserialize_index(state["index"])
         self.__dict__.update(state)
 
+    def vectors(self) -> np.ndarray | None:
+        """The indexed vectors, row i for chunk i (None for an IVF index, which cannot give them back)."""
+        if self.faiss_kind == "ivf":
+            return None
+        return self.index.reconstruct_n(0, self.index.ntotal) if self.index.ntotal else None
+
     def search_vectors(self, queries: np.ndarray, k: int) -> list[Ranked]:
         k = min(k, len(self.chunks))
         if k <= 0:

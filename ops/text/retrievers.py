@@ -12,6 +12,7 @@ from pydantic import Field
 
 from .documents import citation
 from .embedders import embed_texts, record_text
+from .incremental import dense_incrementally
 from .indexes import BM25Index, DenseIndex, FaissKind, HybridIndex
 from .multihop import limit_per_doc, multi_hop
 
@@ -34,7 +35,14 @@ class FusionParams(OpParams):
     depth: int = Field(50, ge=1, description="candidates taken from each list before fusing")
 
 
-async def dense_index(ctx, chunks, embedder, faiss_kind: str, with_title: bool) -> DenseIndex:
+async def dense_index(ctx, chunks, embedder, faiss_kind: str, with_title: bool, op=None) -> DenseIndex:
+    """The index over `chunks`; given the op (inside a run), only chunk texts that the previous index of the
+    node's lineage lacks are embedded (ops/text/incremental.py): the same index as a rebuild."""
+    if op is not None:
+        index, stats = await dense_incrementally(ctx, op, chunks, embedder, faiss_kind, with_title)
+        if hasattr(ctx, "log"):
+            ctx.log(stats.summary("embedded"))
+        return index
     vectors = await embed_texts(ctx, embedder, [record_text(c, with_title) for c in chunks])
     return await asyncio.to_thread(DenseIndex, chunks, embedder, vectors, faiss_kind, with_title)
 
@@ -52,7 +60,7 @@ class IndexDense(Op):
     async def run(self, ctx, chunks, embedder, embeddings=None):
         p = self.params
         if embeddings is None:
-            return {"index": await dense_index(ctx, chunks, embedder, p.faiss, p.with_title)}
+            return {"index": await dense_index(ctx, chunks, embedder, p.faiss, p.with_title, op=self)}
         if embeddings.model != embedder.cache_name:
             raise ValueError(f"the embeddings come from '{embeddings.model}' but the embedder is "
                              f"'{embedder.cache_name}': queries and chunks must use the same model")
@@ -109,7 +117,7 @@ class IndexBuild(Op):
         if p.kind != "bm25" and embedder is None:
             raise ValueError(f"index kind '{p.kind}' needs the `embedder` input (an embed.model node)")
         sparse = await asyncio.to_thread(BM25Index, chunks, p.with_title, p.k1, p.b) if p.kind != "dense" else None
-        dense = await dense_index(ctx, chunks, embedder, p.faiss, p.with_title) if p.kind != "bm25" else None
+        dense = await dense_index(ctx, chunks, embedder, p.faiss, p.with_title, op=self) if p.kind != "bm25" else None
         if p.kind == "hybrid":
             return {"index": HybridIndex(dense, sparse, p.fusion, p.dense_weight, p.rrf_k, p.depth)}
         return {"index": dense or sparse}
