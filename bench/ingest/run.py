@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,13 @@ def write_folder(root: Path, n_docs: int, seed: int = 0) -> tuple[Path, list[str
     return docs, questions
 
 
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def pipe_run(root: Path, store: Path, embedder: str) -> tuple[float, dict]:
+    """Wall time and the `--json` result of one `pipe run` process (its CPU time: `child_cpu()` before/after)."""
     cmd = [sys.executable, "-m", "pipec.compiler.cli", "run", str(HERE / "ingest.yaml"), "--store", str(store),
            "--set", f"docs_dir={root / 'docs'}", "--set", f"questions={root / 'questions.jsonl'}",
            "--set", f"embedder={embedder}", "--json", "--quiet"]
@@ -87,16 +94,20 @@ def change_one(docs: Path, k: int) -> None:
 
 
 def ingest(n_docs: int, embedder: str, repeats: int) -> None:
-    firsts, reruns, node_times = [], [], {"first": {}, "rerun": {}}
+    firsts, reruns, cpus, node_times = [], [], [], {"first": {}, "rerun": {}}
+    load_before = os.getloadavg()
     equal = True
     for r in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             docs, _ = write_folder(root, n_docs, seed=r)
             store = root / "store"
+            cpu0 = child_cpu()
             wall1, run1 = pipe_run(root, store, embedder)
+            cpu1 = child_cpu()
             change_one(docs, k=r * 37 % n_docs)
             wall2, run2 = pipe_run(root, store, embedder)
+            cpus.append((cpu1 - cpu0, child_cpu() - cpu1))
             _, rebuilt = pipe_run(root, root / "fresh", embedder)
             equal &= hit_ids(run2) == hit_ids(rebuilt)
             firsts.append(wall1)
@@ -107,13 +118,18 @@ def ingest(n_docs: int, embedder: str, repeats: int) -> None:
     print(f"\n## ingest: {n_docs} documents, embedder {embedder}, {repeats} repeat(s), whole `pipe run` processes\n")
     print("| | min | median | max |\n|---|---|---|---|")
     for label, values in (("first run (s)", firsts), ("re-run after 1 changed document (s)", reruns),
-                          ("re-run / first run", [b / a for a, b in zip(firsts, reruns, strict=True)])):
+                          ("re-run / first run", [b / a for a, b in zip(firsts, reruns, strict=True)]),
+                          ("first run CPU (user+sys, s)", [a for a, _ in cpus]),
+                          ("re-run CPU (user+sys, s)", [b for _, b in cpus]),
+                          ("re-run / first run, CPU", [b / a for a, b in cpus])):
         print(f"| {label} | {min(values):.3f} | {statistics.median(values):.3f} | {max(values):.3f} |")
     print("\n| node | first run median (s) | re-run median (s) |\n|---|---|---|")
     for node in node_times["first"]:
         print(f"| {node} | {statistics.median(node_times['first'][node]):.3f} | "
               f"{statistics.median(node_times['rerun'].get(node, [0.0])):.3f} |")
     print(f"\nre-run results equal to a full rebuild on a fresh store: {equal}")
+    print(f"load average (1/5/15 min) before: {'/'.join(f'{x:.1f}' for x in load_before)}, after: "
+          f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def extraction(pages: int, html_docs: int) -> None:
