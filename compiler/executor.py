@@ -15,6 +15,7 @@ import asyncio
 import signal
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,7 +247,7 @@ class Executor:
             needed |= {r.node for r in graph.nodes[name].upstream() if r.node not in to_run}
         needed |= {r.node for r in graph.outputs.values() if r.node not in to_run}
         for name, node in graph.nodes.items():
-            if name not in to_run and any(o.type == "Metrics" for o in node.op_cls.outputs.values()):
+            if name not in to_run and has_metrics(node.op_cls):
                 needed.add(name)
         return sorted(needed)
 
@@ -446,6 +447,17 @@ class Executor:
         must not depend on that."""
         rank = {name: i for i, name in enumerate(self.graph.nodes)}
         return dict(sorted(self._metrics.items(), key=lambda kv: (rank.get(kv[0].split(".", 1)[0], len(rank)), kv[0])))
+
+
+_metric_ops: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
+
+
+def has_metrics(op_cls: type) -> bool:
+    """Whether the op has an output of type Metrics (asked for every node of a plan: memoized per op class)."""
+    found = _metric_ops.get(op_cls)
+    if found is None:
+        found = _metric_ops[op_cls] = any(o.type == "Metrics" for o in op_cls.outputs.values())
+    return found
 
 
 def new_run_id() -> str:
