@@ -16,6 +16,7 @@ Sections:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -118,6 +119,7 @@ def main() -> int:
 
     import ray
 
+    print(f"load average before: {os.getloadavg()}", flush=True)
     t0 = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
              _temp_dir=tempfile.mkdtemp(prefix="pray", dir="/tmp"))
@@ -141,6 +143,7 @@ def main() -> int:
             print(f"{name:<24} {fmt(times[name]):>22} {statistics.median(times[name]) / base:>12.2f}")
     if args.study_only:
         ray.shutdown()
+        print(f"load average after: {os.getloadavg()}")
         return 0
 
     trivial: dict[str, list[float]] = {name: [] for name, _, _ in configs}
@@ -165,6 +168,7 @@ def main() -> int:
         per_node = statistics.median(values) / 1000 * 1000
         print(f"node_backend {backend:<15} {fmt(values):>22}   {per_node:.2f} ms per node")
     ray.shutdown()
+    print(f"load average after: {os.getloadavg()}")
     return 0
 
 
