@@ -65,8 +65,7 @@ def make(root: Path, runs: int, calls: int, items: int, trials: int, seed: int =
     log = CallStore(store, None)
     spread = (calls // 2) // max(1, runs - 1)
     plan = [(big_run, calls - spread * (runs - 1))] + [(f"run-{r:05d}", spread) for r in range(1, runs)]
-    store.execute("BEGIN")
-    for run_id, n in plan:
+    for run_id, n in plan:  # one transaction per call, as the gateway writes them (the store owns transactions)
         log.run_id = run_id
         for i in range(n):
             messages = [{"role": "system", "content": "Answer from the context."},
@@ -77,7 +76,6 @@ def make(root: Path, runs: int, calls: int, items: int, trials: int, seed: int =
                          prompt_tokens=rng.randrange(200, 900), completion_tokens=rng.randrange(5, 40),
                          cost_usd=rng.random() / 1e4, latency_s=rng.random() * 2, cache_hit=rng.random() < 0.3,
                          error="RateLimitError: slow down" if failed else None)
-    store.execute("COMMIT")
     store.close()
     _study(root / "store.db", trials, rng)
 
