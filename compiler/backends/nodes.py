@@ -54,10 +54,23 @@ def ensure_ray() -> Any:
     return ray
 
 
+async def _result(ray: Any, ref: Any) -> Any:
+    """A task's return value; cancelling the await cancels the task, and the op's own exception is raised."""
+    import asyncio
+
+    try:
+        return await ref
+    except asyncio.CancelledError:
+        ray.cancel(ref, force=True)
+        raise
+    except ray.exceptions.RayTaskError as exc:
+        cause = exc.as_instanceof_cause()
+        raise (cause.cause if getattr(cause, "cause", None) is not None else cause) from None
+
+
 async def run_on_ray(node: Any, ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
     """Run `node`'s op on `inputs` as a Ray task; the op's own exception is raised here if it fails."""
     global _remote
-    import asyncio
 
     ray = ensure_ray()
     if _remote is None:
@@ -66,14 +79,7 @@ async def run_on_ray(node: Any, ctx: Any, inputs: dict[str, Any]) -> dict[str, A
     task = NodeTask(node.op_cls, node.params, inputs, runtime.base_dir, node.name, ctx.cache_key, runtime.run_id,
                     runtime.settings)
     ref = _remote.options(num_cpus=getattr(node.op_cls, "num_cpus", 1)).remote(task)
-    try:
-        outputs, items, done, total, warnings = await ref
-    except asyncio.CancelledError:
-        ray.cancel(ref, force=True)
-        raise
-    except ray.exceptions.RayTaskError as exc:
-        cause = exc.as_instanceof_cause()
-        raise (cause.cause if getattr(cause, "cause", None) is not None else cause) from None
+    outputs, items, done, total, warnings = await _result(ray, ref)
     ctx.items.extend(items)
     if done or total is not None:
         ctx.progress(done, total)
@@ -83,17 +89,11 @@ async def run_on_ray(node: Any, ctx: Any, inputs: dict[str, Any]) -> dict[str, A
 
 
 @dataclass
-class ShardTask:
-    op_cls: Any
-    params: Any
+class ShardTask(NodeTask):
+    """A NodeTask for one shard: the shard's items and what `prepare` computed over all items."""
+
     items: list[Any]
     shared: Any
-    inputs: dict[str, Any]
-    base_dir: Any
-    node: str
-    cache_key: str
-    run_id: str
-    settings: Any
 
 
 def map_shard(task: ShardTask) -> tuple[Any, dict[str, str], list[str]]:
@@ -119,23 +119,15 @@ _shard_remote: Any = None
 async def map_on_ray(op: Any, ctx: Any, items: list[Any], shared: Any, inputs: dict[str, Any]) -> Any:
     """Map one shard's items as a Ray task (the op's `num_cpus`); its item errors and warnings are the node's."""
     global _shard_remote
-    import asyncio
 
     ray = ensure_ray()
     if _shard_remote is None:
         _shard_remote = ray.remote(max_retries=0)(map_shard)
     runtime = ctx.runtime
-    task = ShardTask(type(op), op.params, items, shared, inputs, runtime.base_dir, ctx.node, ctx.cache_key,
-                     runtime.run_id, runtime.settings)
+    task = ShardTask(type(op), op.params, inputs, runtime.base_dir, ctx.node, ctx.cache_key, runtime.run_id,
+                     runtime.settings, items=items, shared=shared)
     ref = _shard_remote.options(num_cpus=getattr(type(op), "num_cpus", 1)).remote(task)
-    try:
-        results, item_errors, warnings = await ref
-    except asyncio.CancelledError:
-        ray.cancel(ref, force=True)
-        raise
-    except ray.exceptions.RayTaskError as exc:
-        cause = exc.as_instanceof_cause()
-        raise (cause.cause if getattr(cause, "cause", None) is not None else cause) from None
+    results, item_errors, warnings = await _result(ray, ref)
     for item, message in item_errors.items():
         ctx.item_failed(item, message)
     for message in warnings:
