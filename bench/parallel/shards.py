@@ -67,8 +67,7 @@ def run_once(path: Path, shards: int, backend: str, threads: str, folder: Path) 
     assert result.status == "succeeded", result.error
     key = result.nodes["vectors"].key
     store.flush()
-    row = store.query("SELECT blob, artifact FROM cache_entries WHERE key=?", (key,))[0]
-    blob = row["blob"] if row["artifact"] is None else store.artifacts.get(row["artifact"])
+    blob = store.stored_bytes(key)
     store.close()
     return seconds, blob
 

@@ -86,6 +86,14 @@ class RunReads:
             return None
         return self.items(key, limit=max(1, self.count_items(key)))
 
+    def stored_bytes(self, key: str) -> bytes:
+        """A memoized result exactly as it is stored (encoded, not decoded): for byte-for-byte comparisons."""
+        rows = self.conn.rows("SELECT artifact, blob FROM cache_entries WHERE key=?", (key,))
+        if not rows:
+            raise KeyError(key)
+        artifact, blob = rows[0]["artifact"], rows[0]["blob"]
+        return self.artifacts.get(artifact) if artifact is not None else blob
+
     def count_items(self, cache_key: str | None = None) -> int:
         if cache_key is None:
             return self.conn.scalar("SELECT count(*) FROM items") or 0

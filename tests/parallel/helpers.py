@@ -82,8 +82,7 @@ def stored_blobs(store_dir: Path, keys: dict[str, str]) -> dict[str, bytes]:
     try:
         out = {}
         for node, key in keys.items():
-            row = store.query("SELECT blob, artifact FROM cache_entries WHERE key=?", (key,))[0]
-            out[node] = row["blob"] if row["artifact"] is None else store.artifacts.get(row["artifact"])
+            out[node] = store.stored_bytes(key)
         return out
     finally:
         store.close()
