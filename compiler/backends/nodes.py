@@ -96,6 +96,15 @@ class ShardTask(NodeTask):
     shared: Any
 
 
+def shard_task(op: Any, ctx: Any, items: list[Any], shared: Any, inputs: dict[str, Any]) -> ShardTask:
+    """One shard's task: its items, and the op's other inputs (the shard input itself, every item of the node,
+    is not shipped to each shard: a remote `map_items` reads its items from `items`)."""
+    runtime = ctx.runtime
+    others = {k: v for k, v in inputs.items() if k != op.shard_input}
+    return ShardTask(type(op), op.params, others, runtime.base_dir, ctx.node, ctx.cache_key, runtime.run_id,
+                     runtime.settings, items=items, shared=shared)
+
+
 def map_shard(task: ShardTask) -> tuple[Any, dict[str, str], list[str]]:
     """One shard of an item-mapping op in a Ray worker (compiler/sharding.py): its results, item errors and
     warnings."""
@@ -123,9 +132,7 @@ async def map_on_ray(op: Any, ctx: Any, items: list[Any], shared: Any, inputs: d
     ray = ensure_ray()
     if _shard_remote is None:
         _shard_remote = ray.remote(max_retries=0)(map_shard)
-    runtime = ctx.runtime
-    task = ShardTask(type(op), op.params, inputs, runtime.base_dir, ctx.node, ctx.cache_key, runtime.run_id,
-                     runtime.settings, items=items, shared=shared)
+    task = shard_task(op, ctx, items, shared, inputs)
     ref = _shard_remote.options(num_cpus=getattr(type(op), "num_cpus", 1)).remote(task)
     results, item_errors, warnings = await _result(ray, ref)
     for item, message in item_errors.items():
