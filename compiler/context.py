@@ -55,11 +55,12 @@ class Runtime:
         with self._gateway_lock:
             if self._caches is None:
                 from .store.embeddings import EmbeddingCache
+                from .store.filehashes import FileHashCache
                 from .store.lineage import LineageCache
                 from .store.parts import PartCache
 
                 self._caches = RunCaches(EmbeddingCache(self.store), PartCache(self.store),
-                                         LineageCache(self.store))
+                                         LineageCache(self.store), FileHashCache(self.store))
             return self._caches
 
 
@@ -70,6 +71,7 @@ class RunCaches:
     embeddings: Any  # compiler.store.embeddings.EmbeddingCache
     parts: Any = None  # compiler.store.parts.PartCache: per-file results inside a node
     lineage: Any = None  # compiler.store.lineage.LineageCache: a node lineage's previous result (incremental ops)
+    files: Any = None  # compiler.store.filehashes.FileHashCache: content hashes of files, reused by stat
 
 
 class RunContext:

@@ -1,7 +1,8 @@
 """Content fingerprints: canonical hashing of parameters, and of files or folders an op reads.
 
 Cache keys must change whenever anything that determines a result changes, so files are hashed by content,
-not by modification time. A per-process memo keyed by (path, size, mtime) avoids re-reading unchanged files.
+not by modification time; compiler/store/filehashes.py reuses a file's hash while its stat is unchanged (with
+git's racy-clean rule), so a large folder's key reads only the files that changed.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import math
 import os
 from pathlib import Path
 from typing import Any
-
-_file_memo: dict[tuple[str, int, int], str] = {}
 
 
 def canonical_json(value: Any) -> str:
@@ -50,41 +49,39 @@ def hash_value(value: Any) -> str:
     return hash_text(canonical_json(value))
 
 
-def _hash_file(path: Path, st: os.stat_result) -> str:
-    memo_key = (str(path), st.st_size, st.st_mtime_ns)
-    cached = _file_memo.get(memo_key)
-    if cached is not None:
-        return cached
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    digest = h.hexdigest()
-    _file_memo[memo_key] = digest
-    return digest
-
-
-def fingerprint_path(path: str | Path) -> str:
+def fingerprint_path(path: str | Path, files: Any = None) -> str:
     """Hash of a file's content, or of a folder's file names and contents (recursively, sorted).
 
-    A missing path hashes as 'missing' so the op itself can report the error when it runs."""
+    `files` (a compiler.store.filehashes.FileHashCache, `ctx.cache.files` in a run) reuses the hash of every file
+    whose stat is unchanged; without it, a process-wide one without a store. A missing path hashes as 'missing'
+    so the op itself can report the error when it runs."""
+    if files is None:
+        from .store.filehashes import FileHashCache
+
+        files = FileHashCache()
     path = Path(path)
     try:
-        st = path.stat()
+        path.stat()
     except OSError:
         return "missing"
     if path.is_file():
-        return _hash_file(path, st)
+        return files.content_hashes([path])[0] or "missing"
+    names = folder_files(path)
+    prefix = os.path.join(os.path.abspath(path), "")
     h = hashlib.sha256()
+    for rel, digest in zip(names, files.content_hashes([prefix + rel for rel in names]), strict=True):
+        h.update(rel.encode())
+        h.update((digest or "missing").encode())  # a dangling symlink, or a file removed meanwhile
+    return h.hexdigest()
+
+
+def folder_files(path: Path) -> list[str]:
+    """Relative names of the files under a folder, as fingerprinted: sorted walk, hidden names left out."""
+    out = []
     for root, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel_root = os.path.relpath(root, path)
         for name in sorted(files):
-            if name.startswith("."):
-                continue
-            full = Path(root) / name
-            h.update(str(full.relative_to(path)).encode())
-            try:
-                h.update(_hash_file(full, full.stat()).encode())
-            except OSError:  # a dangling symlink, or a file removed meanwhile: the op skips it with a warning
-                h.update(b"missing")
-    return h.hexdigest()
+            if not name.startswith("."):
+                out.append(name if rel_root == "." else os.path.join(rel_root, name))
+    return out

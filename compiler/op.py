@@ -136,10 +136,11 @@ class Op:
         from .fingerprint import fingerprint_path
 
         out = {}
+        files = getattr(getattr(ctx, "cache", None), "files", None)  # hashes reused by stat (store-owned)
         for field in path_fields(type(self.params)):
             value = getattr(self.params, field)
             if value:
-                out[field] = fingerprint_path(ctx.resolve_path(value))
+                out[field] = fingerprint_path(ctx.resolve_path(value), files)
         return out or None
 
     # --- helpers for the compiler and docs -------------------------------------------------------

@@ -31,10 +31,12 @@ from .records import (
 if TYPE_CHECKING:  # annotations only: importing numpy would cost every `pipe run` ~0.1-0.3 s
     import numpy as np
 
+    from .filehashes import FileEntry
+
 WRITE_METHODS = (
     "create_run", "add_nodes", "update_node", "save_result", "save_encoded", "record_metrics", "finish_run",
     "reap_dead_runs", "log_llm_call", "put_llm_response", "put_embeddings", "create_study", "set_study_status",
-    "reap_trials", "start_trial", "finish_trial", "add_proposal", "clear_cache",
+    "reap_trials", "start_trial", "finish_trial", "add_proposal", "clear_cache", "put_file_hashes",
 )
 
 
@@ -133,6 +135,12 @@ class StorageBase(ABC):
 
     @abstractmethod
     def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None: ...
+
+    @abstractmethod
+    def file_hashes(self, paths: list[str]) -> dict[str, FileEntry]: ...
+
+    @abstractmethod
+    def put_file_hashes(self, entries: dict[str, FileEntry]) -> None: ...
 
     # --- studies ------------------------------------------------------------------------------------------
     @abstractmethod

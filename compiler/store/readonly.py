@@ -16,6 +16,7 @@ from ..interpolate import redact
 from .artifacts import ArtifactStore, decode_value
 from .connection import Connection
 from .embeddings import EmbeddingReads
+from .filehashes import FileHashReads
 from .llm import LLMReads
 from .records import Page, RunRecord
 from .runs import SQL_CHUNK, RunReads
@@ -32,7 +33,7 @@ def store_db_path(root: str | Path) -> tuple[Path, Path]:
     return root, root / "store.db"
 
 
-class ReadOnlyStore(RunReads, LLMReads, EmbeddingReads, StudyReads):
+class ReadOnlyStore(RunReads, LLMReads, EmbeddingReads, FileHashReads, StudyReads):
     def __init__(self, root: str | Path, busy_timeout_s: float = 10.0, lock_retry_s: float = 10.0):
         self.root, self.path = store_db_path(root)
         if not self.path.exists():

@@ -11,6 +11,7 @@ Tables (documented in docs/store.md; the TUI and `pipe tune` read them):
 - items: per-example rows of a node result (question, hits, answer, gold, per-item scores), by cache key.
 - llm_calls / llm_cache: every LLM call made through the gateway, and its response cache.
 - embedding_cache: embeddings per (model, SHA-256 of the text), float32 as the model returned them.
+- file_hashes: SHA-256 of input files by absolute path with the stat they had (reused while it is unchanged).
 - studies / trials: tuning studies and their immutable trials.
 """
 
@@ -184,5 +185,17 @@ MIGRATIONS: list[str] = [
     # were the embedders' second copy of every litellm embedding (normalised), or minilm vectors recomputed once.
     """
     DELETE FROM embedding_cache WHERE length(text_hash) <> 64;
+    """,
+    # 4: content hashes of input files, reused while a file's stat is unchanged (filehashes.py)
+    """
+    CREATE TABLE file_hashes (
+        path TEXT PRIMARY KEY,           -- absolute path
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        ctime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        recorded_ns INTEGER NOT NULL     -- when the hash was taken (racy-clean rule)
+    );
     """,
 ]

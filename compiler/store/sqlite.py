@@ -20,6 +20,7 @@ from ..interpolate import redact
 from .artifacts import ArtifactStore
 from .connection import Connection
 from .embeddings import EmbeddingReads, EmbeddingWrites
+from .filehashes import FileHashReads, FileHashWrites
 from .interface import StorageBase
 from .llm import LLMReads, LLMWrites
 from .runs import RunReads, RunWrites
@@ -28,8 +29,8 @@ from .studies import StudyReads, StudyWrites
 DEFAULT_STORE = ".pipe"
 
 
-class Store(RunReads, RunWrites, LLMReads, LLMWrites, EmbeddingReads, EmbeddingWrites, StudyReads, StudyWrites,
-            StorageBase):
+class Store(RunReads, RunWrites, LLMReads, LLMWrites, EmbeddingReads, EmbeddingWrites, FileHashReads,
+            FileHashWrites, StudyReads, StudyWrites, StorageBase):
     def __init__(self, root: str | Path = DEFAULT_STORE, readonly: bool = False):
         self.root = Path(root)
         self.readonly = readonly
