@@ -12,17 +12,27 @@ everything else is a typed extension from one registry of value types:
   their fields. A stored name outside `pipec.` is refused, so a crafted store cannot import or call anything;
 - pickle, only for ops that opt in (`Op.pickle_results = True`, decided by the code, never by the store).
 
+A list of at least `ROWS_MIN` instances of one plain dataclass (a node's chunks, documents, retrievals), as an
+output or a field of a stored object, is stored as rows: the class name and field names once, then one list of
+field values per instance (about 10x faster both ways than one typed extension per instance; a 20,000-chunk list
+was most of a re-run's encode and decode). It decodes to the same list of equal instances.
+
 Every read checks the SHA-256: a changed byte, a truncated or an old-format (pickle) blob is `CorruptValue`,
 which the executor treats as a cache miss (the node runs again, with a warning naming it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import gc
 import hashlib
 import importlib
 import io
+import operator
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import msgpack
@@ -31,7 +41,8 @@ MAGIC = b"PIPEC-V1"
 HEADER = len(MAGIC) + 32
 
 # extension type codes
-TUPLE, DICT, SET, NDARRAY, NPSCALAR, DATACLASS, OBJECT, FAISS, PICKLE = range(1, 10)
+TUPLE, DICT, SET, NDARRAY, NPSCALAR, DATACLASS, OBJECT, FAISS, PICKLE, ROWS = range(1, 11)
+ROWS_MIN = 8  # a shorter list of dataclass instances is stored instance by instance
 TRUSTED_PREFIX = "pipec."
 # Classes of dependencies whose instances are plain state (numbers, strings, dicts, numpy arrays), stored by
 # their fields like pipec's own; plugins add theirs with `register_type`.
@@ -68,6 +79,7 @@ class UnstorableValue(TypeError):
 
 
 def encode(outputs: Any, allow_pickle: bool = False) -> bytes:
+    outputs = _with_rows(outputs) if type(outputs) is dict else outputs
     payload = msgpack.packb(outputs, default=lambda v: _ext(v, allow_pickle), use_bin_type=True,
                             strict_types=True)
     return MAGIC + hashlib.sha256(payload).digest() + payload
@@ -77,12 +89,26 @@ def decode(blob: bytes, allow_pickle: bool = False) -> Any:
     verify(blob)
     payload = memoryview(blob)[HEADER:]
     try:
-        return msgpack.unpackb(payload, ext_hook=lambda code, data: _unext(code, data, allow_pickle), raw=False,
-                               strict_map_key=False)
+        with _no_gc():
+            return msgpack.unpackb(payload, ext_hook=lambda code, data: _unext(code, data, allow_pickle),
+                                   raw=False, strict_map_key=False)
     except CorruptValue:
         raise
     except Exception as exc:  # verified bytes that still do not decode: a value type this version lacks
         raise CorruptValue(f"stored value does not decode: {type(exc).__name__}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic GC paused while a value is built: decoding creates objects by the hundred thousand and none of
+    them is garbage, so collections in the middle (~half of a 20,000-chunk decode) find nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def verify(blob: bytes | None) -> None:
@@ -105,6 +131,8 @@ def _unpack(data: bytes, allow_pickle: bool) -> Any:
 
 
 def _ext(value: Any, allow_pickle: bool) -> msgpack.ExtType:
+    if type(value) is _Rows:
+        return msgpack.ExtType(ROWS, _pack(value.packed(), allow_pickle))
     if isinstance(value, bool | int | float | str | bytes | type(None)):  # subclasses (IntEnum, str enums...)
         return _ext_plain(value, allow_pickle)
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
@@ -132,10 +160,10 @@ def _ext(value: Any, allow_pickle: bool) -> msgpack.ExtType:
     if _trusted(name):
         if dataclasses.is_dataclass(value):
             fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-            return msgpack.ExtType(DATACLASS, _pack([name, fields], allow_pickle))
+            return msgpack.ExtType(DATACLASS, _pack([name, _with_rows(fields)], allow_pickle))
         state = value.__getstate__() if hasattr(value, "__getstate__") else vars(value)
         if isinstance(state, dict):
-            return msgpack.ExtType(OBJECT, _pack([name, state], allow_pickle))
+            return msgpack.ExtType(OBJECT, _pack([name, _with_rows(state)], allow_pickle))
     if allow_pickle:
         import pickle
 
@@ -152,6 +180,8 @@ def _ext_plain(value: Any, allow_pickle: bool) -> msgpack.ExtType:
 
 
 def _unext(code: int, data: bytes, allow_pickle: bool) -> Any:
+    if code == ROWS:
+        return _unrows(*_unpack(data, allow_pickle))
     if code == TUPLE:
         return tuple(_unpack(data, allow_pickle))
     if code == DICT:
@@ -202,10 +232,65 @@ def _unext_numpy(code: int, data: bytes, allow_pickle: bool) -> Any:
     return faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
 
 
+# --- lists of dataclass instances as rows ----------------------------------------------------------------------
+class _Rows:
+    """A list of instances of one row class, to be stored as rows (see the module doc)."""
+
+    __slots__ = ("cls", "fields", "items")
+
+    def __init__(self, cls: type, fields: tuple[str, ...], items: list[Any]):
+        self.cls, self.fields, self.items = cls, fields, items
+
+    def packed(self) -> list[Any]:
+        get = operator.attrgetter(*self.fields)
+        rows = [list(get(o)) for o in self.items] if len(self.fields) > 1 else [[get(o)] for o in self.items]
+        return [f"{self.cls.__module__}:{self.cls.__qualname__}", list(self.fields), rows]
+
+
+@functools.cache
+def _row_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of a class whose instances can be stored as rows: a trusted dataclass that keeps its state in
+    `__dict__` and whose `__init__` only assigns fields (no `__post_init__`, no slots); else None."""
+    name = f"{cls.__module__}:{cls.__qualname__}"
+    if not dataclasses.is_dataclass(cls) or not _trusted(name) or "__slots__" in vars(cls) \
+            or hasattr(cls, "__post_init__"):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _with_rows(values: dict) -> dict:
+    """`values` with each long list of one row class's instances marked to be stored as rows."""
+    out = None
+    for key, value in values.items():
+        if type(value) is list and len(value) >= ROWS_MIN:
+            cls = type(value[0])
+            fields = _row_fields(cls)
+            if fields and all(type(v) is cls for v in value):
+                out = dict(values) if out is None else out
+                out[key] = _Rows(cls, fields, value)
+    return values if out is None else out
+
+
+def _unrows(name: str, fields: list[str], rows: list[list[Any]]) -> list[Any]:
+    cls = _trusted_class(name)
+    if _row_fields(cls) is None:
+        raise CorruptValue(f"stored type {name} cannot be stored as rows")
+    if tuple(fields) != _row_fields(cls):  # the class changed since: through its __init__ (fills defaults)
+        init = {f.name for f in dataclasses.fields(cls) if f.init}
+        return [cls(**{k: v for k, v in zip(fields, row, strict=True) if k in init}) for row in rows]
+    new, out = cls.__new__, []
+    for row in rows:
+        obj = new(cls)
+        obj.__dict__.update(zip(fields, row, strict=True))
+        out.append(obj)
+    return out
+
+
 def _hashable(value: Any) -> Any:
     return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
 
 
+@functools.lru_cache(maxsize=1024)
 def _trusted_class(name: str) -> type:
     module, _, qualname = name.partition(":")
     if not _trusted(name):
