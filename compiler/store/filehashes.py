@@ -116,7 +116,8 @@ class FileHashCache:
         """The SHA-256 hex of each file, in order; None for one that cannot be stat'ed or read."""
         stats: list[tuple[str, os.stat_result | None]] = []
         for path in paths:
-            full = path if isinstance(path, str) and os.path.isabs(path) else os.path.abspath(path)
+            full = os.fspath(path)
+            full = full if os.path.isabs(full) else os.path.abspath(full)
             try:
                 stats.append((full, os.stat(full)))
             except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -18,6 +19,7 @@ from pydantic import Field
 
 from .datasets import READERS, DataError, Parsed, iter_jsonl, need, read_metaqa, string_list
 from .documents import FORMATS, Unreadable, decode, read_html, read_pdf, read_text_file
+from .folderreuse import FolderReuse, folder_reuse, record_reuse
 from .sampling import SplitParams, SubsetParams, split_part, subset
 
 TEXT_SUFFIXES = (".md", ".txt")
@@ -50,10 +52,13 @@ class FolderReport:
     read: dict[str, int] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     reused: int = 0  # PDF/HTML files whose extraction came from the part cache
+    unchanged: int = 0  # files whose documents came from the previous read (content hash unchanged)
 
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.read.items()))
         text = f"read {sum(self.read.values())} file(s)" + (f" ({kinds})" if kinds else "")
+        if self.unchanged:
+            text += f", {self.unchanged} unchanged since the previous run (not read again)"
         if self.reused:
             text += f", {self.reused} unchanged PDF/HTML file(s) not extracted again"
         if self.skipped:
@@ -74,22 +79,42 @@ class FolderOptions:
 
 
 def folder_files(folder: Path, options: FolderOptions, report: FolderReport) -> list[tuple[Path, str]]:
-    """(path, relative posix path) of the files to read, sorted; hidden files and folders are left out."""
+    """(path, relative posix path) of the files to read, sorted as paths sort; hidden files and folders are left
+    out, symbolic links to folders are not followed."""
     out = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in Path(rel).parts) or path.suffix.lower() not in options.suffixes:
-            continue
+    for rel in sorted(_candidates(folder, options.suffixes), key=lambda rel: rel.split("/")):
         if not any(fnmatch(rel, g) or fnmatch(rel, g.removeprefix("**/")) for g in options.include):
             continue
         if any(fnmatch(rel, g) or fnmatch(rel, g.removeprefix("**/")) for g in options.exclude):
             continue
-        if path.is_symlink() and not path.exists():
-            report.skipped.append((rel, f"a dangling symbolic link (to {os.readlink(path)})"))
+        full = os.path.join(folder, rel)
+        try:
+            is_file = stat.S_ISREG(os.stat(full).st_mode)
+        except OSError:
+            if os.path.islink(full):
+                report.skipped.append((rel, f"a dangling symbolic link (to {os.readlink(full)})"))
             continue
-        if path.is_file():
-            out.append((path, rel))
+        if is_file:
+            out.append((folder / rel, rel))
     return out
+
+
+def _candidates(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """Relative posix paths of the non-hidden entries below `folder` whose suffix is one of `suffixes`."""
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel_root = os.path.relpath(root, folder)
+        prefix = "" if rel_root == "." else rel_root.replace(os.sep, "/") + "/"
+        found.extend(prefix + name for name in names
+                     if not name.startswith(".") and _suffix(name).lower() in suffixes)
+    return found
+
+
+def _suffix(name: str) -> str:
+    """What `Path(name).suffix` is, without making a Path."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
 
 
 def read_bytes(path: Path) -> bytes:
@@ -161,16 +186,24 @@ def part_key(rel: str, fmt: str, digest: str, options: FolderOptions) -> str:
 
 
 def read_folder(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES, options: FolderOptions | None = None,
-                report: FolderReport | None = None, parts: Any = None, node: str = "") -> list[Document]:
+                report: FolderReport | None = None, parts: Any = None, node: str = "",
+                reuse: FolderReuse | None = None) -> list[Document]:
     """Every document under `folder` (see FolderOptions); unreadable files are skipped into `report`, or raise
     DataError naming the file when `on_error` is "fail". With `parts` (ctx.cache.parts), PDF and HTML files whose
-    content was extracted before are not extracted again."""
+    content was extracted before are not extracted again; with `reuse` (folderreuse.py), files unchanged since
+    the previous read are not read at all."""
     if not folder.is_dir():
         raise DataError(folder, "not a folder")
     options = options or FolderOptions(suffixes=suffixes)
     report = report if report is not None else FolderReport()
+    listed = folder_files(folder, options, report)
+    known = reuse.hashes([path for path, _ in listed]) if reuse is not None else [None] * len(listed)
     files, keys = [], {}
-    for path, rel in folder_files(folder, options, report):
+    for (path, rel), digest in zip(listed, known, strict=True):
+        previous = reuse.lookup(rel, digest) if reuse is not None else None
+        if previous is not None:
+            files.append((path, rel, previous, digest))
+            continue
         try:
             data = read_bytes(path)
         except Unreadable as exc:
@@ -187,7 +220,10 @@ def read_folder(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES, options
             if isinstance(data, Exception):
                 raise data
             key = keys.get(rel)
-            if key in stored:
+            if isinstance(data, list):  # unchanged since the previous read
+                found = data
+                report.unchanged += 1
+            elif key in stored:
                 found = stored[key]["documents"]
                 report.reused += 1
             else:
@@ -201,6 +237,8 @@ def read_folder(folder: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES, options
             continue
         fmt = FORMATS.get(path.suffix.lower(), "text")
         report.read[fmt] = report.read.get(fmt, 0) + 1
+        if reuse is not None:
+            reuse.note(rel, digest, len(docs), len(docs) + len(found))
         docs.extend(found)
     if options.on_error == "fail" and report.skipped:
         rel, reason = report.skipped[0]
@@ -328,8 +366,10 @@ class LoadFolder(Op):
         options = FolderOptions(tuple(s.lower() for s in p.suffixes), tuple(p.include), tuple(p.exclude),
                                 p.on_error, p.jsonl, p.html, p.pdf)
         report = FolderReport()
+        reuse = folder_reuse(ctx, self, parser_version())
         docs = read_folder(ctx.resolve_path(p.path), options=options, report=report,
-                           parts=part_cache(ctx), node=getattr(ctx, "node", ""))
+                           parts=part_cache(ctx), node=getattr(ctx, "node", ""), reuse=reuse)
+        record_reuse(ctx, self, parser_version(), reuse)
         for rel, reason in report.skipped:
             ctx.warn(f"skipped {rel}: {reason}")
         ctx.log(report.summary())
