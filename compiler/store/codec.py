@@ -12,6 +12,11 @@ everything else is a typed extension from one registry of value types:
   their fields. A stored name outside `pipec.` is refused, so a crafted store cannot import or call anything;
 - pickle, only for ops that opt in (`Op.pickle_results = True`, decided by the code, never by the store).
 
+A numpy array of at least `BUFFER_MIN` bytes (an index's vectors, a serialized faiss index) is stored out of
+band: its raw bytes follow the msgpack payload, which is then framed as one ext32 value of type `BUFFERS`
+(payload length first), and the array's place in the payload names its dtype, shape and offset. Encoding and
+decoding it is one copy each way instead of the five of `.npy` bytes nested in msgpack values.
+
 A list of at least `ROWS_MIN` instances of one plain dataclass (a node's chunks, documents, retrievals), as an
 output or a field of a stored object, is stored as rows: the class name and field names once, then one list of
 field values per instance (about 10x faster both ways than one typed extension per instance; a 20,000-chunk list
@@ -32,6 +37,7 @@ import importlib
 import io
 import operator
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,7 +47,8 @@ MAGIC = b"PIPEC-V1"
 HEADER = len(MAGIC) + 32
 
 # extension type codes
-TUPLE, DICT, SET, NDARRAY, NPSCALAR, DATACLASS, OBJECT, FAISS, PICKLE, ROWS = range(1, 11)
+TUPLE, DICT, SET, NDARRAY, NPSCALAR, DATACLASS, OBJECT, FAISS, PICKLE, ROWS, BUFFER, BUFFERS = range(1, 13)
+BUFFER_MIN = 1 << 16  # a smaller array is stored inline, as .npy bytes
 ROWS_MIN = 8  # a shorter list of dataclass instances is stored instance by instance
 TRUSTED_PREFIX = "pipec."
 # Classes of dependencies whose instances are plain state (numbers, strings, dicts, numpy arrays), stored by
@@ -78,16 +85,41 @@ class UnstorableValue(TypeError):
     """A value of a type the codec cannot store without pickle (the op may opt in: `pickle_results = True`)."""
 
 
+_local = threading.local()  # the out-of-band buffers of the value being encoded or decoded in this thread
+
+
 def encode(outputs: Any, allow_pickle: bool = False) -> bytes:
     outputs = _with_rows(outputs) if type(outputs) is dict else outputs
-    payload = msgpack.packb(outputs, default=lambda v: _ext(v, allow_pickle), use_bin_type=True,
-                            strict_types=True)
-    return MAGIC + hashlib.sha256(payload).digest() + payload
+    buffers: list[Any] = []
+    previous, _local.buffers = getattr(_local, "buffers", None), buffers
+    try:
+        payload = msgpack.packb(outputs, default=lambda v: _ext(v, allow_pickle), use_bin_type=True,
+                                strict_types=True)
+    finally:
+        _local.buffers = previous
+    parts = [payload]
+    if buffers:
+        if len(payload) >= 1 << 32:
+            raise UnstorableValue("a value with large arrays whose other parts exceed 4 GiB")
+        parts = [b"\xc9" + len(payload).to_bytes(4, "big") + bytes([BUFFERS]), payload, *buffers]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return b"".join([MAGIC, digest.digest(), *parts])
+
+
+def _split(body: memoryview) -> tuple[memoryview, memoryview | None]:
+    """(msgpack payload, out-of-band buffers or None) of a verified blob's body."""
+    if len(body) > 6 and body[0] == 0xC9 and body[5] == BUFFERS:
+        n = int.from_bytes(body[1:5], "big")
+        return body[6:6 + n], body[6 + n:]
+    return body, None
 
 
 def decode(blob: bytes, allow_pickle: bool = False) -> Any:
     verify(blob)
-    payload = memoryview(blob)[HEADER:]
+    payload, buffers = _split(memoryview(blob)[HEADER:])
+    previous, _local.buffers = getattr(_local, "buffers", None), buffers
     try:
         with _no_gc():
             return msgpack.unpackb(payload, ext_hook=lambda code, data: _unext(code, data, allow_pickle),
@@ -96,6 +128,8 @@ def decode(blob: bytes, allow_pickle: bool = False) -> Any:
         raise
     except Exception as exc:  # verified bytes that still do not decode: a value type this version lacks
         raise CorruptValue(f"stored value does not decode: {type(exc).__name__}: {exc}") from None
+    finally:
+        _local.buffers = previous
 
 
 @contextlib.contextmanager
@@ -147,6 +181,8 @@ def _ext(value: Any, allow_pickle: bool) -> msgpack.ExtType:
     if np is not None and isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             return msgpack.ExtType(TUPLE, _pack(value.tolist(), allow_pickle))
+        if value.nbytes >= BUFFER_MIN and value.dtype.fields is None and _local.buffers is not None:
+            return _out_of_band(np.ascontiguousarray(value), allow_pickle)
         buf = io.BytesIO()
         np.save(buf, value, allow_pickle=False)
         return msgpack.ExtType(NDARRAY, buf.getvalue())
@@ -171,6 +207,13 @@ def _ext(value: Any, allow_pickle: bool) -> msgpack.ExtType:
     raise UnstorableValue(f"a value of type {cls.__module__}.{cls.__qualname__} cannot be stored without pickle")
 
 
+def _out_of_band(value: Any, allow_pickle: bool) -> msgpack.ExtType:
+    buffers = _local.buffers
+    offset = sum(len(b) for b in buffers)
+    buffers.append(memoryview(value).cast("B"))
+    return msgpack.ExtType(BUFFER, _pack([value.dtype.str, list(value.shape), offset, value.nbytes], allow_pickle))
+
+
 def _ext_plain(value: Any, allow_pickle: bool) -> msgpack.ExtType:
     """A subclass of a plain type (an enum member, a str subclass, numpy's float64) as its plain value."""
     for base in (bool, int, float, str, bytes):
@@ -188,6 +231,8 @@ def _unext(code: int, data: bytes, allow_pickle: bool) -> Any:
         return {_hashable(k): v for k, v in _unpack(data, allow_pickle)}
     if code == SET:
         return {_hashable(v) for v in _unpack(data, allow_pickle)}
+    if code == BUFFER:
+        return _unbuffer(*_unpack(data, allow_pickle))
     if code in (NDARRAY, NPSCALAR, FAISS):
         return _unext_numpy(code, data, allow_pickle)
     if code in (DATACLASS, OBJECT):
@@ -284,6 +329,18 @@ def _unrows(name: str, fields: list[str], rows: list[list[Any]]) -> list[Any]:
         obj.__dict__.update(zip(fields, row, strict=True))
         out.append(obj)
     return out
+
+
+def _unbuffer(dtype: str, shape: list[int], offset: int, nbytes: int) -> Any:
+    """An out-of-band array, copied out of the blob (writable, and the blob can be freed)."""
+    import numpy as np
+
+    buffers = _local.buffers
+    dt = np.dtype(dtype)
+    if buffers is None or offset < 0 or offset + nbytes > len(buffers) or dt.hasobject or \
+            nbytes != dt.itemsize * int(np.prod(shape, dtype=np.int64)):
+        raise CorruptValue("an out-of-band array lies outside the stored value")
+    return np.frombuffer(buffers, dtype=dt, count=nbytes // max(dt.itemsize, 1), offset=offset).reshape(shape).copy()
 
 
 def _hashable(value: Any) -> Any:

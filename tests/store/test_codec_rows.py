@@ -85,3 +85,35 @@ def test_rows_of_an_untrusted_class_are_refused():
     blob = codec.MAGIC + hashlib.sha256(payload).digest() + payload
     with pytest.raises(codec.CorruptValue):
         codec.decode(blob)
+
+
+def test_large_arrays_out_of_band_round_trip():
+    rng = np.random.default_rng(1)
+    value = {"v": rng.random((300, 64), dtype=np.float32), "ints": np.arange(20_000, dtype=np.int64),
+             "fortran": np.asfortranarray(rng.random((200, 50))), "small": np.ones(3, dtype=np.float16),
+             "nested": {"x": [rng.random(10_000)]}}
+    blob = codec.encode(value)
+    assert blob[codec.HEADER] == 0xC9 and blob[codec.HEADER + 5] == codec.BUFFERS
+    out = codec.decode(blob)
+    for key in ("v", "ints", "fortran", "small"):
+        assert out[key].dtype == value[key].dtype and np.array_equal(out[key], value[key])
+    assert np.array_equal(out["nested"]["x"][0], value["nested"]["x"][0])
+    out["v"][0, 0] = 5.0  # writable, not a view of the blob
+
+
+def test_inline_npy_arrays_still_decode(monkeypatch):
+    value = {"v": np.arange(50_000, dtype=np.float32)}
+    monkeypatch.setattr(codec, "BUFFER_MIN", 1 << 62)
+    old = codec.encode(value)
+    assert old[codec.HEADER] != 0xC9
+    monkeypatch.undo()
+    assert np.array_equal(codec.decode(old)["v"], value["v"])
+
+
+def test_an_out_of_band_array_outside_the_blob_is_corrupt():
+    import hashlib
+
+    inner = msgpack.packb({"v": msgpack.ExtType(codec.BUFFER, msgpack.packb(["<f4", [100], 0, 400]))})
+    body = b"\xc9" + len(inner).to_bytes(4, "big") + bytes([codec.BUFFERS]) + inner + b"\0" * 100
+    with pytest.raises(codec.CorruptValue):
+        codec.decode(codec.MAGIC + hashlib.sha256(body).digest() + body)
