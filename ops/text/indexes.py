@@ -68,16 +68,30 @@ class DenseIndex:
         self.index = build_faiss(np.ascontiguousarray(vectors, dtype=np.float32), self.faiss_kind)
 
     def __getstate__(self) -> dict:
+        """A flat index as its vectors (stored out of band by the codec, without faiss's serializer's copies),
+        any other as faiss's serialized bytes."""
         import faiss
 
         state = dict(self.__dict__)
-        state["index"] = faiss.serialize_index(self.index)
+        if self.faiss_kind == "flat":
+            n, d = self.index.ntotal, self.index.d
+            state["index"] = None
+            state["flat_vectors"] = faiss.rev_swig_ptr(self.index.get_xb(), n * d).reshape(n, d) if n else None
+        else:
+            state["index"] = faiss.serialize_index(self.index)
         return state
 
     def __setstate__(self, state: dict) -> None:
         import faiss
 
-        state["index"] = faiss.deserialize_index(state["index"])
+        vectors = state.pop("flat_vectors", None)
+        if state.get("index") is not None:
+            state["index"] = faiss.deserialize_index(state["index"])
+        else:  # a flat index stored as its vectors
+            import numpy as np
+
+            dim = vectors.shape[1] if vectors is not None else state["embedder"].dim or 0
+            state["index"] = build_faiss(vectors if vectors is not None else np.empty((0, dim), np.float32), "flat")
         self.__dict__.update(state)
 
     def vectors(self) -> np.ndarray | None:

@@ -50,6 +50,16 @@ def test_rows_inside_a_stored_object_and_numpy_fields():
     out = codec.decode(codec.encode({"index": index}))["index"]
     assert out.chunks == index.chunks
     assert np.array_equal(out.vectors(), index.vectors())
+    big = DenseIndex(chunks(2000), EmbedderSpec("hashing", "hashing", dim=32),
+                     np.random.default_rng(1).random((2000, 32), dtype=np.float32), "flat")
+    blob = codec.encode({"index": big})
+    assert blob[codec.HEADER] == 0xC9 and blob[codec.HEADER + 5] == codec.BUFFERS  # the flat vectors out of band
+    again = codec.decode(blob)["index"]
+    queries = np.random.default_rng(2).random((5, 32), dtype=np.float32)
+    assert again.search_vectors(queries, 10) == big.search_vectors(queries, 10)
+    for kind in ("flat", "hnsw"):
+        empty = DenseIndex([], EmbedderSpec("hashing", "hashing", dim=8), np.empty((0, 8), np.float32), kind)
+        assert codec.decode(codec.encode({"i": empty}))["i"].index.ntotal == 0
 
 
 def test_the_per_instance_form_still_decodes(monkeypatch):
