@@ -49,3 +49,12 @@ class LineageCache:
         if self.store is not None and result_key:
             self.store.save_result(f"lineage:{lineage}", LINEAGE_OP, node, {"result": result_key, "memo": memo},
                                    preview="")
+
+    def memo(self, lineage: str) -> Any:
+        """The memo recorded with the lineage's last result, without loading that result (None if none)."""
+        if self.store is None:
+            return None
+        try:
+            return self.store.load_result(f"lineage:{lineage}").get("memo")
+        except (KeyError, CorruptValue, AttributeError):
+            return None

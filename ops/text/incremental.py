@@ -6,6 +6,8 @@ document (chunkers) or per chunk text (dense indexes), reusing the previous resu
 (`ctx.cache.lineage`: same op, node name, parameters, embedder and code; compiler/store/lineage.py):
 
 - a chunker reuses the previous chunks of every document whose content hash (id, title, text, meta) is unchanged;
+- `index.bm25` reuses the previous tokens of every chunk whose text is unchanged (tokenizing was about half of
+  its build) and builds the bm25s index from the same token lists a rebuild tokenizes, so it is the same index;
 - a dense index reuses the previous vector of every chunk whose text (as embedded) is unchanged, embeds only the
   others, and lays the vectors out in the order of the chunks, so the faiss index it builds is the one a rebuild
   from scratch builds (flat: the same vectors in the same rows; a flat index is a plain array, so this copy is the
@@ -156,3 +158,31 @@ def _build(chunks, embedder, keys, found, faiss_kind, with_title) -> DenseIndex:
     for row, k in enumerate(keys):
         matrix[row] = found[k]
     return DenseIndex(chunks, embedder, matrix, faiss_kind, with_title)
+
+
+# --- BM25 -----------------------------------------------------------------------------------------------------
+
+def bm25_incrementally(ctx: Any, op: Any, chunks: list[Chunk], with_title: bool, k1: float, b: float):
+    """The BM25Index a rebuild makes, tokenizing only the chunk texts the lineage's previous build lacked."""
+    from .embedders import record_text, text_hash
+    from .indexes import BM25Index, bm25_tokens
+
+    lineage, node = lineage_cache(ctx), getattr(ctx, "node", "")
+    key = lineage_key(op, node, code_of("indexes", "normalize"))
+    texts = [record_text(c, with_title) for c in chunks]
+    keys = [text_hash(t) for t in texts]
+    memo = lineage.memo(key) if lineage is not None else None
+    old = dict(zip(memo["keys"], memo["tokens"], strict=True)) if isinstance(memo, dict) else {}
+    tokens, stats = [], Reuse(unit="chunks")
+    for k, text in zip(keys, texts, strict=True):
+        found = old.get(k)
+        if found is None:
+            found = bm25_tokens(text)
+            stats.computed += 1
+        else:
+            stats.reused += 1
+        tokens.append(found)
+    index = BM25Index(chunks, with_title, k1, b, tokens=tokens)
+    if lineage is not None:
+        lineage.record(key, node, getattr(ctx, "cache_key", ""), {"keys": keys, "tokens": tokens})
+    return index, stats

@@ -152,12 +152,16 @@ def _stopwords(words) -> frozenset:
 class BM25Index:
     kind = "bm25"
 
-    def __init__(self, chunks: list[Chunk], with_title: bool = True, k1: float = 1.5, b: float = 0.75):
+    def __init__(self, chunks: list[Chunk], with_title: bool = True, k1: float = 1.5, b: float = 0.75,
+                 tokens: list[list[str]] | None = None):
+        """`tokens`: each chunk's `bm25_tokens` when known (incremental.py reuses the previous build's)."""
         import bm25s
 
         self.chunks, self.with_title = chunks, with_title
         self.bm25 = bm25s.BM25(k1=k1, b=b)
-        corpus = [bm25_tokens(record_text(c, with_title)) or [""] for c in chunks]
+        if tokens is None:
+            tokens = [bm25_tokens(record_text(c, with_title)) for c in chunks]
+        corpus = [list(t) or [""] for t in tokens]
         if chunks:
             self.bm25.index(corpus, show_progress=False)
 

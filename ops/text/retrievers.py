@@ -12,7 +12,7 @@ from pydantic import Field
 
 from .documents import citation
 from .embedders import embed_texts, record_text
-from .incremental import dense_incrementally
+from .incremental import bm25_incrementally, dense_incrementally
 from .indexes import BM25Index, DenseIndex, FaissKind, HybridIndex
 from .multihop import limit_per_doc, multi_hop
 
@@ -82,7 +82,9 @@ class IndexBM25(Op):
 
     def run(self, ctx, chunks):
         p = self.params
-        return {"index": BM25Index(chunks, p.with_title, p.k1, p.b)}
+        index, stats = bm25_incrementally(ctx, self, chunks, p.with_title, p.k1, p.b)
+        ctx.log(stats.summary("tokenized"))
+        return {"index": index}
 
 
 class IndexHybrid(Op):
