@@ -33,6 +33,7 @@ from ..process_caches import register_process_cache
 from .runs import SQL_CHUNK
 
 RACY_NS = 2_000_000_000  # a file modified within 2 s before its hash was recorded is hashed again
+MEMORY_LIMIT = 500_000  # entries kept in memory per process
 REHASH_ENV = "PIPEC_REHASH"
 
 
@@ -144,8 +145,10 @@ class FileHashCache:
         with _memory_lock:
             known = {p: e for p in paths if (e := _memory.get(p)) is not None}
         missing = [p for p in paths if p not in known]
-        if self.store is not None and missing:
-            stored = self.store.file_hashes(missing)
+        # a parallel trial's worker without the driver's store has no `file_hashes`: it hashes the files
+        lookup = getattr(self.store, "file_hashes", None) if self.store is not None else None
+        if lookup is not None and missing:
+            stored = lookup(missing)
             with _memory_lock:
                 _memory.update(stored)
             known.update(stored)
@@ -164,6 +167,8 @@ class FileHashCache:
         if not fresh:
             return
         with _memory_lock:
+            if len(_memory) + len(fresh) > MEMORY_LIMIT:
+                _memory.clear()
             _memory.update(fresh)
         if self.store is not None:
             self.store.put_file_hashes(fresh)

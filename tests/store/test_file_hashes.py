@@ -114,3 +114,21 @@ def test_missing_and_unreadable(tmp_path, store):
     with pytest.raises(OSError):
         files.content_hash(tmp_path / "nope")
     assert fingerprint_path(tmp_path / "nope", files) == "missing"
+
+
+def test_a_worker_store_without_the_driver_store_still_hashes(tmp_path):
+    from pipec.compiler.store.journal import JournalStore
+
+    clear_process_caches()
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"hello")
+    age(f)
+    journal = JournalStore(cached=[], values={}, store_root=None)  # a Ray worker on another machine
+    files = FileHashCache(journal)
+    assert files.content_hash(f) == sha(b"hello")
+    assert [name for name, _, _ in journal.entries] == ["put_file_hashes"]  # replayed on the driver's store
+    with Store(tmp_path / "store") as driver:
+        from pipec.compiler.store.journal import replay
+
+        replay(driver, journal.entries)
+        assert driver.file_hashes([str(f)])[str(f)].sha256 == sha(b"hello")
