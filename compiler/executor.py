@@ -19,7 +19,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import signals
+from . import collector, signals
 from .context import RunContext, Runtime
 from .errors import BudgetExceeded, OpError, PipeError
 from .graph import CompiledGraph, CompiledNode, InputRef
@@ -129,9 +129,12 @@ class Executor:
         register_secrets(self.graph.secrets)  # redacted from every error printed (the store redacts too)
         if self.store is not None:
             self.store.add_secrets(self.graph.secrets)
-        keys = compute_keys(self.graph, self.runtime)
-        to_run = self._plan(keys)
-        self._record_start(keys)
+        # The plan allocates a few objects per node and no cycles: with the collector on, its full collections
+        # walk the compiled graph's heap (up to ~0.1 s of a 0.3-0.5 s cached 10,000-node re-run).
+        with collector.paused():
+            keys = compute_keys(self.graph, self.runtime)
+            to_run = self._plan(keys)
+            self._record_start(keys)
         self.reporter.run_started(self.graph, self.results)
         try:
             with signals.running(asyncio.current_task()):

@@ -221,9 +221,9 @@ class RunWrites:
         hits: dict[str, CacheHit] = {}
         for i in range(0, len(keys), SQL_CHUNK):
             part = keys[i:i + SQL_CHUNK]
-            for r in self.conn.rows(f"SELECT key, preview, size_bytes FROM cache_entries WHERE key IN "
-                                    f"({','.join('?' * len(part))})", part):
-                hits[r["key"]] = CacheHit(r["key"], r["preview"], r["size_bytes"])
+            for key, preview, size in self.conn.tuples(f"SELECT key, preview, size_bytes FROM cache_entries WHERE"
+                                                       f" key IN ({','.join('?' * len(part))})", part):
+                hits[key] = CacheHit(key, preview, size)
         with self.conn.lock:
             pending = self._pending_results
             for key in keys:
