@@ -5,8 +5,11 @@ the run (keys, memoized nodes) and ships the graph with the memoized values it n
 runs it against a journal (compiler/backends/journal.py) and the driver replays that journal into the store.
 
 Memoization across concurrent trials: a trial whose plan must compute a node key that a trial in flight is
-already computing is held back until that trial is done, then planned again, so the key is computed once
-and read from the store by the second trial.
+already computing is held back until that key is stored, then planned again, so the key is computed once
+and read from the store by the second trial. Local workers send each memoized result as soon as it is
+computed (`on_partial`), so a trial that shares only the first nodes with one in flight (the dataset, as
+every trial of a study does with trial 0) starts when those are stored, not when the whole trial is done;
+on Ray the key is stored with the trial's result.
 
 Pending trials: the strategy is asked with the pending proposals (`ask(history, pending=...)` when it takes
 them, else through a history in which pending configs count as seen); `None` while trials are pending means
@@ -16,6 +19,7 @@ them, else through a history in which pending configs count as seen); `None` whi
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -25,6 +29,7 @@ from pipec.compiler.backends import TaskFailed, WorkerLost, make_backend
 from pipec.compiler.backends.task import GraphTask, TaskResult, run_graph
 from pipec.compiler.errors import CompileError
 from pipec.compiler.executor import Executor, new_run_id
+from pipec.compiler.store.lineage import LINEAGE_OP
 from pipec.compiler.threads import per_worker
 
 from .records import INTERRUPTED
@@ -40,7 +45,8 @@ class Flight:
     proposal: Proposal
     run_id: str
     graph: Any = None
-    claims: set[str] = field(default_factory=set)  # node keys this trial computes
+    claims: set[str] = field(default_factory=set)  # node keys this trial computes and has not stored yet
+    streamed: list[tuple[str, str]] = field(default_factory=list)  # (key, op) of results stored before the end
     attempts: int = 0
     task: Future | None = None  # the backend's future; the loop waits on the one that also stored the result
 
@@ -72,6 +78,8 @@ class ParallelTuner(Tuner):
         self.retries = retries
         self.backend: Any = None
         self.executions: dict[str, int] = {}  # node key -> times a worker computed it (this session)
+        self._wake: Future = Future()  # set when a partial result was stored: held trials may go now
+        self._wake_lock = threading.Lock()
 
     # --- the loop --------------------------------------------------------------------------------------------
     def run(self) -> StudyOutcome:
@@ -130,7 +138,10 @@ class ParallelTuner(Tuner):
                 if not flights:  # a held trial always waits on one in flight, so nothing is left
                     break
                 timeout = self._remaining(started)
-                done, _ = wait(list(flights), timeout=timeout, return_when=FIRST_COMPLETED)
+                done, _ = wait([*flights, self._wake], timeout=timeout, return_when=FIRST_COMPLETED)
+                done = {f for f in done if f in flights}
+                if self._rewake() and not done:
+                    continue  # a partial result was stored: plan the held trials again
                 if not done:  # the study's --timeout
                     self._cancel_all(study_id, flights, held, "the study's --timeout")
                     flights, held, stop = {}, [], "timeout"
@@ -233,9 +244,10 @@ class ParallelTuner(Tuner):
             values = {key: self.store.load_result(key) for key in plan["needed"]}
         task = GraphTask(flight.graph, plan["cached"], values, flight.run_id, plan["settings"], study_id,
                          flight.number, self.use_cache, str(self.store.root.resolve()), dict(self.store.secrets),
-                         threads=self._threads(plan["num_cpus"]))
+                         threads=self._threads(plan["num_cpus"]), stream=self.backend_name == "local")
         flight.claims = plan["claims"]
-        flight.task = self.backend.submit(run_graph, task, plan["num_cpus"])
+        flight.task = self.backend.submit(run_graph, task, plan["num_cpus"],
+                                          on_partial=lambda entry: self._store_partial(flight, entry))
         flights[self._replayer.submit(self._collect, flight.task)] = flight
 
     def _threads(self, num_cpus: float) -> int:
@@ -244,6 +256,26 @@ class ParallelTuner(Tuner):
         if self.backend_name == "local":
             return per_worker(self.backend.workers)
         return max(1, int(num_cpus))
+
+    def _store_partial(self, flight: Flight, entry: tuple[str, tuple, dict]) -> None:
+        """A memoized result a local worker sent before its trial ended (on a backend thread): stored now, its key
+        no longer claimed, and the loop woken to plan the held trials again."""
+        name, args, kwargs = entry
+        getattr(self.store, name)(*args, **kwargs)
+        self.store.flush()
+        flight.streamed.append((args[0], args[1]))
+        flight.claims = flight.claims - {args[0]}
+        with self._wake_lock:
+            if not self._wake.done():
+                self._wake.set_result(None)
+
+    def _rewake(self) -> bool:
+        """Whether a partial result was stored since the last call (then wait for the next one)."""
+        with self._wake_lock:
+            woken = self._wake.done()
+            if woken:
+                self._wake = Future()
+        return woken
 
     def _collect(self, task: Future) -> TaskResult:
         """Wait for a trial's task and replay its journal into the store (on a driver thread, so that the loop
@@ -273,10 +305,16 @@ class ParallelTuner(Tuner):
             view.error = f"the trial's task failed: {str(exc).splitlines()[0]}"
             self.records.finish_trial(study_id, flight.number, "failed", error=view.error)
             return view, None
-        for name, args, _ in outcome.journal:
-            if name in ("save_result", "save_encoded"):
-                self.executions[args[0]] = self.executions.get(args[0], 0) + 1
+        self._count_executions(flight, outcome)
         return self.record_result(study_id, flight.number, view, outcome.run)
+
+    def _count_executions(self, flight: Flight, outcome: TaskResult) -> None:
+        """The node keys the trial computed (its memoized results; lineage records are not node results)."""
+        saved = flight.streamed + [(args[0], args[1]) for name, args, _ in outcome.journal
+                                   if name in ("save_result", "save_encoded")]
+        for key, op in saved:
+            if op != LINEAGE_OP:
+                self.executions[key] = self.executions.get(key, 0) + 1
 
     def _cancel_all(self, study_id: str, flights: dict[Future, Flight], held: list[Flight], why: str) -> None:
         for flight in flights.values():

@@ -26,11 +26,26 @@ class Backend(Protocol):
     name: str
     workers: int
 
-    def submit(self, fn: Any, arg: Any, num_cpus: float = 1) -> Future: ...
+    def submit(self, fn: Any, arg: Any, num_cpus: float = 1, on_partial: Any = None) -> Future: ...
 
     def cancel(self, future: Future) -> None: ...
 
     def close(self) -> None: ...
+
+
+_partial_sink: Any = None
+
+
+def set_partial_sink(sink: Any) -> None:
+    """In a local worker process: where `partial_sink()` sends values to the driver before the task ends."""
+    global _partial_sink
+    _partial_sink = sink
+
+
+def partial_sink() -> Any:
+    """A callable that sends a value to the driver at once (the task's `on_partial`), or None where the task
+    cannot stream (in-process, Ray): its values then come back with the result only."""
+    return _partial_sink
 
 
 def default_workers() -> int:

@@ -3,7 +3,9 @@ threads, no open store, pipec preloaded). A worker runs one task at a time and k
 models, memos) from one trial to the next, as a serial study does. A worker that dies costs only the task it
 was running (its future fails with `WorkerLost`); the next task starts a new worker.
 
-Results come back over a pipe. Workers ignore SIGINT: on Ctrl-C the driver decides what to cancel (it
+Results come back over a pipe; a task may also send values before it ends (`partial_sink()`, e.g. each
+memoized node result of a trial as soon as it is computed), which the driver gets through `on_partial`.
+Workers ignore SIGINT: on Ctrl-C the driver decides what to cancel (it
 terminates them).
 """
 
@@ -17,14 +19,22 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
-from . import TaskFailed, WorkerLost
+from . import TaskFailed, WorkerLost, set_partial_sink
 
+PARTIAL = "partial"  # first element of a message that is not the task's result
 PRELOAD = ["pipec.compiler.backends.task", "pipec.compiler.executor", "numpy"]
 
 
 def _serve(conn: Any) -> None:
     """A worker's loop: (fn, arg) in, (ok, result or traceback) out, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lock = threading.Lock()  # the task's threads send partial values while the loop may send a result
+
+    def send(payload: Any) -> None:
+        with lock:
+            conn.send(payload)
+
+    set_partial_sink(lambda value: send((PARTIAL, value)))
     while True:
         try:
             message = conn.recv()
@@ -36,9 +46,9 @@ def _serve(conn: Any) -> None:
         except BaseException as exc:  # the driver gets the worker's traceback, not a dead pipe
             payload = (False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
         try:
-            conn.send(payload)
+            send(payload)
         except Exception as exc:  # e.g. an unpicklable result
-            conn.send((False, f"the result could not be sent back: {type(exc).__name__}: {exc}"))
+            send((False, f"the result could not be sent back: {type(exc).__name__}: {exc}"))
 
 
 class _Worker:
@@ -48,6 +58,7 @@ class _Worker:
         self.proc.start()
         child.close()
         self.future: Future | None = None
+        self.on_partial: Any = None
 
 
 class LocalBackend:
@@ -59,15 +70,16 @@ class LocalBackend:
         self._mp = multiprocessing.get_context("forkserver")
         self._mp.set_forkserver_preload(PRELOAD + [m for m in preload if m not in PRELOAD])
         self._pool: list[_Worker] = []
-        self._queue: deque[tuple[Any, Any, Future]] = deque()
+        self._queue: deque[tuple[Any, Any, Future, Any]] = deque()
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, fn: Any, arg: Any, num_cpus: float = 1) -> Future:
+    def submit(self, fn: Any, arg: Any, num_cpus: float = 1, on_partial: Any = None) -> Future:
+        """on_partial(value): called (on a backend thread) for each value the task sends before its result."""
         future: Future = Future()
         future.set_running_or_notify_cancel()
         with self._lock:
-            self._queue.append((fn, arg, future))
+            self._queue.append((fn, arg, future, on_partial))
         self._pump()
         return future
 
@@ -80,7 +92,7 @@ class LocalBackend:
                         return
                     worker = _Worker(self._mp)
                     self._pool.append(worker)
-                fn, arg, future = self._queue.popleft()
+                fn, arg, future, worker.on_partial = self._queue.popleft()
                 worker.future = future
                 try:
                     worker.conn.send((fn, arg))
@@ -91,10 +103,7 @@ class LocalBackend:
                 threading.Thread(target=self._wait, args=(worker, future), daemon=True).start()
 
     def _wait(self, worker: _Worker, future: Future) -> None:
-        try:
-            payload = worker.conn.recv()
-        except (EOFError, OSError):
-            payload = None
+        payload = self._receive(worker)
         with self._lock:
             if payload is None:
                 worker.proc.join(timeout=5)
@@ -109,6 +118,24 @@ class LocalBackend:
         else:
             future.set_exception(TaskFailed(payload[1]))
         self._pump()
+
+    @staticmethod
+    def _receive(worker: _Worker) -> Any:
+        """The task's result (None: the worker died), handing the partial values before it to `on_partial`."""
+        error = None
+        while True:
+            try:
+                payload = worker.conn.recv()
+            except (EOFError, OSError):
+                return None
+            if payload[0] != PARTIAL:
+                return (False, error) if error and payload[0] else payload
+            if worker.on_partial is not None and error is None:
+                try:
+                    worker.on_partial(payload[1])
+                except Exception as exc:  # the task fails, once its result is in (the pipe stays in step)
+                    error = f"the driver could not take a partial value: {type(exc).__name__}: {exc}\n" \
+                            f"{traceback.format_exc()}"
 
     def worker_pids(self, busy_only: bool = True) -> list[int]:
         """The worker processes (those running a task, by default)."""

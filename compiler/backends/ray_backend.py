@@ -47,7 +47,8 @@ class RayBackend:
         self._remote = ray.remote(max_retries=0)(_call)
         self._refs: dict[Future, Any] = {}
 
-    def submit(self, fn: Any, arg: Any, num_cpus: float = 1) -> Future:
+    def submit(self, fn: Any, arg: Any, num_cpus: float = 1, on_partial: Any = None) -> Future:
+        """on_partial is not called: a Ray task's values come back with its result."""
         ref = self._remote.options(num_cpus=num_cpus).remote(fn, arg)
         outer: Future = Future()
         outer.set_running_or_notify_cancel()

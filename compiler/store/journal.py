@@ -23,7 +23,9 @@ Journal = list[tuple[str, tuple, dict]]
 
 class JournalStore:
     def __init__(self, cached: Iterable[str], values: dict[str, dict[str, Any]], store_root: str | None = None,
-                 secrets: dict[str, str] | None = None):
+                 secrets: dict[str, str] | None = None, on_save: Any = None):
+        """on_save(entry): where a memoized result's `save_encoded` entry goes at once, instead of the journal
+        (a local worker streams it to the driver, so that a trial held for that key can start sooner)."""
         from pipec.compiler.interpolate import redact
 
         self._redact = redact
@@ -31,6 +33,7 @@ class JournalStore:
         self.values = dict(values)
         self.secrets: dict[str, str] = dict(secrets or {})
         self.entries: Journal = []
+        self.on_save = on_save
         self.reader = _open_reader(store_root)
 
     # --- memoized results: from the task --------------------------------------------------------------------
@@ -59,7 +62,11 @@ class JournalStore:
         from .artifacts import encode_value
 
         blob = encode_value(outputs, op)
-        self.entries.append(("save_encoded", (key, op, node, blob, preview, items), {}))
+        entry = ("save_encoded", (key, op, node, blob, preview, items), {})
+        if self.on_save is not None:
+            self.on_save(entry)
+        else:
+            self.entries.append(entry)
         return len(blob)
 
     # --- caches: from the driver's store when reachable -----------------------------------------------------
