@@ -72,9 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     module = importlib.import_module(COMMANDS[args.command][0])
     from .errors import PipeError
+    from .startup.fastpath import run_command
 
     try:
-        return int(module.run(args) or 0)
+        return int(run_command(args.command, argv, args, lambda: module.run(args) or 0))
     except PipeError as exc:
         print(exc.format(), file=sys.stderr)
         return exc.exit_code

@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-import uuid
 import weakref
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import collector, signals
@@ -30,61 +28,13 @@ from .llm.secrets import redact as redact_secrets
 from .llm.secrets import register as register_secrets
 from .preview import preview_outputs, to_jsonable
 from .reporter import NullReporter, Reporter
+from .results import NodeResult, RunResult, metric_values, metrics_name, new_run_id
 from .sharding import run_sharded, wants_shards
 from .spec import Settings
 from .store import Store
 from .store.codec import CorruptValue, UnstorableValue, allow_pickle_for
 
 DRAIN_GRACE_S = 10.0  # at most this long, at the end of a run, for LLM replies of failed nodes
-
-
-@dataclass
-class NodeResult:
-    name: str
-    op: str
-    key: str
-    status: str = "pending"  # pending | running | succeeded | cached | failed | skipped | interrupted
-    cache_hit: bool = False
-    duration_s: float = 0.0
-    error: str | None = None
-    items_done: int | None = None
-    items_total: int | None = None
-    warnings: list[str] = field(default_factory=list)
-    item_errors: dict[str, str] = field(default_factory=dict)  # item id -> error (LLM faults after retries)
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    status: str  # succeeded | failed | interrupted | budget_exceeded
-    nodes: dict[str, NodeResult]
-    outputs: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
-    duration_s: float = 0.0
-    error: str | None = None
-    llm_calls: int = 0
-    cost_usd: float = 0.0
-
-    @property
-    def cache_hits(self) -> int:
-        return sum(1 for n in self.nodes.values() if n.cache_hit)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "status": self.status,
-            "duration_s": round(self.duration_s, 4),
-            "error": self.error,
-            "llm_calls": self.llm_calls,
-            "cost_usd": self.cost_usd,
-            "nodes": {
-                n.name: {"op": n.op, "status": n.status, "cache_hit": n.cache_hit, "duration_s": round(n.duration_s, 4),
-                         "error": n.error, "warnings": n.warnings, "item_errors": n.item_errors}
-                for n in self.nodes.values()
-            },
-            "metrics": self.metrics,
-            "outputs": to_jsonable(self.outputs),
-        }
 
 
 class Executor:
@@ -389,8 +339,8 @@ class Executor:
                 self.metrics_for(node.name, port, outputs[port])
 
     def metrics_for(self, node: str, port: str, values: dict[str, Any]) -> None:
-        clean = {k: float(v) for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        self._metrics.setdefault(node if port == "metrics" else f"{node}.{port}", {}).update(clean)
+        clean = metric_values(values)
+        self._metrics.setdefault(metrics_name(node, port), {}).update(clean)
         if self.store is not None:
             self.store.record_metrics(self.run_id, node, port, clean)
 
@@ -461,7 +411,3 @@ def has_metrics(op_cls: type) -> bool:
     if found is None:
         found = _metric_ops[op_cls] = any(o.type == "Metrics" for o in op_cls.outputs.values())
     return found
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]

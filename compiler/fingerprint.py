@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .startup import deps
+
 
 def canonical_json(value: Any) -> str:
     """A stable JSON text for hashing: sorted keys, no whitespace, floats normalized."""
@@ -60,6 +62,7 @@ def fingerprint_path(path: str | Path, files: Any = None) -> str:
 
         files = FileHashCache()
     path = Path(path)
+    deps.note(path)  # the start-up fast path replays a plan only while this is unchanged
     try:
         path.stat()
     except OSError:
@@ -68,6 +71,8 @@ def fingerprint_path(path: str | Path, files: Any = None) -> str:
         return files.content_hashes([path])[0] or "missing"
     names = folder_files(path)
     prefix = os.path.join(os.path.abspath(path), "")
+    for rel in names:
+        deps.note(prefix + rel)  # before hashing: a change meanwhile shows as a changed stamp
     h = hashlib.sha256()
     for rel, digest in zip(names, files.content_hashes([prefix + rel for rel in names]), strict=True):
         h.update(rel.encode())

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from .redaction import redact  # noqa: F401 - importable from here too
+
 _REF = re.compile(r"\$(\$?)\{([^{}]*)\}")
 _NESTED = re.compile(r"(?<!\$)\$\{[^{}]*\$\{")
 _UNTERMINATED = re.compile(r"(?<!\$)\$\{[^{}]*$")
@@ -165,21 +167,3 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     except yaml.YAMLError:
         value = raw
     return path.split("."), value
-
-
-def redact(value: Any, secrets: dict[str, str]) -> Any:
-    """Replace every secret value by its placeholder, anywhere inside strings, lists and dicts."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret, placeholder in secrets.items():
-            if secret in value:
-                value = value.replace(secret, placeholder)
-        return value
-    if isinstance(value, list):
-        return [redact(v, secrets) for v in value]
-    if isinstance(value, tuple):
-        return tuple(redact(v, secrets) for v in value)
-    if isinstance(value, dict):
-        return {k: redact(v, secrets) for k, v in value.items()}
-    return value

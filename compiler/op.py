@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .errors import PipeError, Problem
 from .port_types import get_type
+from .startup import deps
 
 
 class OpDefinitionError(PipeError, TypeError):
@@ -63,8 +64,11 @@ def resolve_param_path(base_dir: Path, value: str | Path) -> Path:
     (`--set data_dir=../shared/data/hotpotqa`) means what the shell user sees."""
     path = Path(value).expanduser()
     if path.is_absolute():
+        deps.note(path)  # the start-up fast path replays a plan only while these are unchanged
         return path
     beside_yaml = base_dir / path
+    deps.note(beside_yaml)
+    deps.note(path)
     return beside_yaml if beside_yaml.exists() or not path.exists() else path.resolve()
 
 

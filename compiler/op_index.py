@@ -62,7 +62,7 @@ def _mtime(path: str | Path) -> int | None:
         return None
 
 
-def _path_stamp() -> list[list]:
+def distributions_stamp() -> list[list]:
     """What on `sys.path` decides which distributions exist: per folder, its distributions' metadata folders
     (a `*.dist-info` name carries the version; a `*.egg-info` one does not, so its mtime counts too). Names, not
     the folder's mtime: the current folder ('' on sys.path) changes whenever a file is written there."""
@@ -98,13 +98,13 @@ def scan(groups: tuple[str, ...] = GROUPS) -> dict:
             ep_file = os.path.abspath(Path(where) / "entry_points.txt")
             files[ep_file] = _mtime(ep_file)
         points += [[ep.group, ep.name, ep.value, name, dist.version] for ep in found]
-    return {"format": FORMAT, "groups": list(groups), "python": sys.version, "sys_path": _path_stamp(),
+    return {"format": FORMAT, "groups": list(groups), "python": sys.version, "sys_path": distributions_stamp(),
             "files": files, "entry_points": points}
 
 
 def _valid(index: dict) -> bool:
     return (index.get("format") == FORMAT and index.get("groups") == list(GROUPS)
-            and index.get("python") == sys.version and index.get("sys_path") == _path_stamp()
+            and index.get("python") == sys.version and index.get("sys_path") == distributions_stamp()
             and all(_mtime(f) == m for f, m in index.get("files", {}).items()))
 
 
@@ -126,6 +126,11 @@ def _index() -> dict:
             _write(path, index)
     _memo = index
     return index
+
+
+def indexed_files() -> list[str]:
+    """The `entry_points.txt` files the index was built from (a change to one makes the index stale)."""
+    return list(_index().get("files", {}))
 
 
 def load(group: str) -> list[IndexedEntryPoint]:

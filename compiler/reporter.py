@@ -8,8 +8,8 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from .executor import NodeResult, RunResult
     from .graph import CompiledGraph
+    from .results import NodeResult, RunResult
 
 
 class Reporter:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 from .common import add_graph_options, add_run_options, compile_graph, open_store, settings_from_args
-
-EXIT_CODES = {"succeeded": 0, "failed": 1, "budget_exceeded": 3, "interrupted": 130}
+from .run_output import EXIT_CODES, print_result
 
 
 def add_arguments(parser):
@@ -54,36 +52,8 @@ def run(args) -> int:
         sys.stderr.flush()
         os._exit(signals.exit_code())  # worker threads may still be inside an op; the store is consistent
     store.close()
-    if args.json:
-        print(json.dumps(result.to_json(), indent=2, default=str))
-    else:
-        print_summary(result)
-    if result.error:
-        print(f"error: {result.error}", file=sys.stderr)
+    from ..startup.fastpath import save_run
+
+    save_run(args, graph, result)  # a later identical command may replay it without compiling
+    print_result(args, result)
     return EXIT_CODES.get(result.status, 1)
-
-
-def print_summary(result) -> None:
-    from ..preview import describe
-
-    if result.metrics:
-        print_metrics(result.metrics)
-    bold = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    for name, value in result.outputs.items():
-        label = f"\033[1m{name}\033[0m" if bold else name
-        print(f"{label}: {describe(value)}")  # plain print: a value's brackets are text, not rich markup
-
-
-def print_metrics(metrics: dict) -> None:
-    # rich only for a table: importing it was most of the cost of printing a cached run's outputs
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="metrics", title_justify="left")
-    table.add_column("node")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for node, values in metrics.items():
-        for name, value in values.items():
-            table.add_row(node, name, f"{value:.4f}")
-    Console().print(table)

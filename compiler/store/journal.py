@@ -26,7 +26,7 @@ class JournalStore:
                  secrets: dict[str, str] | None = None, on_save: Any = None):
         """on_save(entry): where a memoized result's `save_encoded` entry goes at once, instead of the journal
         (a local worker streams it to the driver, so that a trial held for that key can start sooner)."""
-        from pipec.compiler.interpolate import redact
+        from pipec.compiler.redaction import redact
 
         self._redact = redact
         self.cached = set(cached)

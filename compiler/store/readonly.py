@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..interpolate import redact
+from ..redaction import redact
 from .artifacts import ArtifactStore, decode_value
 from .connection import Connection
 from .embeddings import EmbeddingReads

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..interpolate import redact
+from ..redaction import redact
 from .artifacts import ArtifactStore
 from .connection import Connection
 from .embeddings import EmbeddingReads, EmbeddingWrites
