@@ -26,6 +26,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def start_ray() -> None:
+    import ray
+
+    t0 = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+             _temp_dir=tempfile.mkdtemp(prefix="pray", dir="/tmp"))
+    print(f"ray.init (local, 2 CPUs, 127.0.0.1): {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def study_seconds(graph: Path, trials: int, workers: int | None, backend: str | None,
                   overrides: tuple[str, ...] = ()) -> tuple[float, int]:
     from pipec.compiler.store import Store, clear_process_caches
@@ -120,17 +129,19 @@ def main() -> int:
     import ray
 
     print(f"load average before: {os.getloadavg()}", flush=True)
-    t0 = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             _temp_dir=tempfile.mkdtemp(prefix="pray", dir="/tmp"))
-    print(f"ray.init (local, 2 CPUs, 127.0.0.1): {time.perf_counter() - t0:.1f} s", flush=True)
+    start_ray()
     configs = [("serial (--workers 1)", None, None), ("local --workers 2", 2, "local"),
                ("ray --workers 2", 2, "ray")]
     if not args.skip_study:
         times: dict[str, list[float]] = {name: [] for name, _, _ in configs}
         overrides = (f"embedder={args.embedder}",) + ((f"data_dir={Path(args.data).resolve()}",) if args.data else ())
-        for _ in range(args.repeats):
+        for repeat in range(args.repeats):
             for name, workers, backend in configs:
+                if backend == "ray" and repeat:
+                    # Ray's worker processes outlive a study and keep its process caches (the embedding
+                    # cache): a fresh instance per repeat keeps every repeat cold, as the other two are.
+                    ray.shutdown()
+                    start_ray()
                 seconds, complete = study_seconds(HERE / "rag_chunks.yaml", args.trials, workers, backend,
                                                   overrides)
                 times[name].append(seconds)
