@@ -28,20 +28,19 @@ which the executor treats as a cache miss (the node runs again, with a warning n
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import gc
 import hashlib
 import importlib
 import io
 import operator
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import msgpack
+
+from .. import collector  # decoding builds objects by the hundred thousand and no garbage cycles
 
 MAGIC = b"PIPEC-V1"
 HEADER = len(MAGIC) + 32
@@ -121,7 +120,7 @@ def decode(blob: bytes, allow_pickle: bool = False) -> Any:
     payload, buffers = _split(memoryview(blob)[HEADER:])
     previous, _local.buffers = getattr(_local, "buffers", None), buffers
     try:
-        with _no_gc():
+        with collector.paused():
             return msgpack.unpackb(payload, ext_hook=lambda code, data: _unext(code, data, allow_pickle),
                                    raw=False, strict_map_key=False)
     except CorruptValue:
@@ -130,19 +129,6 @@ def decode(blob: bytes, allow_pickle: bool = False) -> Any:
         raise CorruptValue(f"stored value does not decode: {type(exc).__name__}: {exc}") from None
     finally:
         _local.buffers = previous
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cyclic GC paused while a value is built: decoding creates objects by the hundred thousand and none of
-    them is garbage, so collections in the middle (~half of a 20,000-chunk decode) find nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def verify(blob: bytes | None) -> None:
