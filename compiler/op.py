@@ -113,6 +113,9 @@ class Op:
     inline: ClassVar[bool] = False
     # Ops whose output must never be memoized (e.g. they read a clock). Rare.
     cacheable: ClassVar[bool] = True
+    # False when `fingerprint` depends on what the start-up fast path cannot watch (a remote resource, the
+    # clock): a graph with this op is then compiled and keyed on every `pipe run` (compiler/startup).
+    replayable: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -31,7 +31,7 @@ def run_payload(graph, result: RunResult) -> dict[str, Any] | None:
 
     nodes = graph.nodes
     if (result.status != "succeeded" or graph.request_inputs or graph.secrets
-            or any(not node.cache for node in nodes.values())
+            or any(not node.cache or not node.op_cls.replayable for node in nodes.values())
             or any(r.item_errors for r in result.nodes.values())):
         return None
     metric_ports = {name: ports for name, node in nodes.items()

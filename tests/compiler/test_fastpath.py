@@ -188,6 +188,21 @@ def test_a_damaged_plan_file_is_a_slow_run_not_an_error(damage, graph, tmp_path)
     assert out["compiled"] and result["status"] == "succeeded"
 
 
+def test_an_op_that_is_not_replayable_keeps_its_graph_on_the_slow_path(tmp_path, monkeypatch):
+    from pipec.compiler.compile import compile_text
+    from pipec.compiler.executor import Executor
+    from pipec.compiler.startup.replay import run_payload
+    from pipec.compiler.store import Store
+
+    graph = compile_text(GRAPH, str(tmp_path / "g.yaml"))
+    store = Store(tmp_path / "store")
+    result = Executor(graph, store).run()
+    store.close()
+    assert run_payload(graph, result) is not None
+    monkeypatch.setattr(graph.nodes["left"].op_cls, "replayable", False)
+    assert run_payload(graph, result) is None
+
+
 def test_a_recording_sees_files_opened_and_folders_listed_but_not_files_written(tmp_path):
     (tmp_path / "read.txt").write_text("x")
     (tmp_path / "folder").mkdir()
