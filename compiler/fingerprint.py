@@ -71,8 +71,9 @@ def fingerprint_path(path: str | Path, files: Any = None) -> str:
         return files.content_hashes([path])[0] or "missing"
     names = folder_files(path)
     prefix = os.path.join(os.path.abspath(path), "")
-    for rel in names:
-        deps.note(prefix + rel)  # before hashing: a change meanwhile shows as a changed stamp
+    if deps.recording():
+        for rel in names:
+            deps.note(prefix + rel)  # before hashing: a change meanwhile shows as a changed stamp
     h = hashlib.sha256()
     for rel, digest in zip(names, files.content_hashes([prefix + rel for rel in names]), strict=True):
         h.update(rel.encode())

@@ -85,6 +85,11 @@ _active: Recording | None = None
 _hook_installed = False
 
 
+def recording() -> bool:
+    """Whether a recording is active (lets a caller skip building what it would note)."""
+    return _active is not None
+
+
 def note(path: str | os.PathLike) -> None:
     """Record a path the command depends on without opening it (a no-op unless a recording is active)."""
     if _active is not None:
