@@ -244,7 +244,7 @@ class ParallelTuner(Tuner):
             values = {key: self.store.load_result(key) for key in plan["needed"]}
         task = GraphTask(flight.graph, plan["cached"], values, flight.run_id, plan["settings"], study_id,
                          flight.number, self.use_cache, str(self.store.root.resolve()), dict(self.store.secrets),
-                         threads=self._threads(plan["num_cpus"]), stream=self.backend_name == "local")
+                         threads=self._threads(plan["num_cpus"]), stream=True)
         flight.claims = plan["claims"]
         flight.task = self.backend.submit(run_graph, task, plan["num_cpus"],
                                           on_partial=lambda entry: self._store_partial(flight, entry))
@@ -258,7 +258,7 @@ class ParallelTuner(Tuner):
         return max(1, int(num_cpus))
 
     def _store_partial(self, flight: Flight, entry: tuple[str, tuple, dict]) -> None:
-        """A memoized result a local worker sent before its trial ended (on a backend thread): stored now, its key
+        """A memoized result a worker sent before its trial ended (on a backend thread): stored now, its key
         no longer claimed, and the loop woken to plan the held trials again."""
         name, args, kwargs = entry
         getattr(self.store, name)(*args, **kwargs)

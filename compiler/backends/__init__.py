@@ -37,14 +37,15 @@ _partial_sink: Any = None
 
 
 def set_partial_sink(sink: Any) -> None:
-    """In a local worker process: where `partial_sink()` sends values to the driver before the task ends."""
+    """In a worker (a local worker process, a Ray streaming task): where `partial_sink()` sends values to the
+    driver before the task ends; None: nowhere."""
     global _partial_sink
     _partial_sink = sink
 
 
 def partial_sink() -> Any:
     """A callable that sends a value to the driver at once (the task's `on_partial`), or None where the task
-    cannot stream (in-process, Ray): its values then come back with the result only."""
+    cannot stream (in-process, a Ray task without on_partial): its values then come back with the result only."""
     return _partial_sink
 
 

@@ -1,9 +1,9 @@
 """What a worker runs: one graph run (a trial) against a JournalStore, returned to the driver with its journal.
 
 A `GraphTask` carries everything by value: the compiled graph, the keys already memoized and the values of
-those the run needs. The worker never writes the run store; the driver replays the returned journal. In a
-local worker each memoized result goes to the driver as soon as it is computed (`partial_sink`), the rest
-with the result.
+those the run needs. The worker never writes the run store; the driver replays the returned journal. A
+worker (a local one, or a Ray streaming task) sends each memoized result to the driver as soon as it is
+computed (`partial_sink`), the rest with the result.
 """
 
 from __future__ import annotations

@@ -86,3 +86,12 @@ def stored_blobs(store_dir: Path, keys: dict[str, str]) -> dict[str, bytes]:
         return out
     finally:
         store.close()
+
+
+def node_times(store_dir: Path, rows: list[dict], node: str) -> list[tuple[float, float]]:
+    store = Store(store_dir, readonly=True)
+    try:
+        return sorted((n["started_at"], n["ended_at"]) for r in rows for n in store.node_runs(r["run_id"])
+                      if n["node"] == node)
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from .helpers import configs, executions, run_study, write_graph
+from .helpers import configs, executions, node_times, run_study, write_graph
 
 ray = pytest.importorskip("ray")
 
@@ -48,6 +48,16 @@ def test_ray_runs_trials_at_the_same_time(local_ray, tmp_path):
     graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=1.5)
     _, _, rows = run_study(graph, tmp_path / "store", workers=2, trials=2, backend="ray")
     assert min(r["ended_at"] for r in rows) > max(r["started_at"] for r in rows)
+
+
+def test_a_ray_trial_sharing_only_a_first_node_starts_before_the_other_trial_ends(local_ray, tmp_path):
+    """Ray tasks stream each memoized result to the driver (a streaming generator), as local workers do."""
+    graph = write_graph(tmp_path, {"strategy": "grid"}, shared_sleep=0.0, sleep=2.0)
+    _, _, rows = run_study(graph, tmp_path / "store", workers=2, trials=2, backend="ray")
+    assert [r["state"] for r in rows] == ["complete", "complete"]
+    assert list(executions(tmp_path / "store", rows, "shared").values()) == [1]  # still computed once
+    (first_start, first_end), (second_start, _) = node_times(tmp_path / "store", rows, "objective")
+    assert second_start < first_end - 1.0, (first_start, first_end, second_start)
 
 
 def _chain(tmp_path, n: int, node_backend: str, fail_at: int | None = None, name: str = "chain.yaml"):

@@ -12,18 +12,9 @@ from pipec.compiler.store import Store
 from pipec.optimizers.parallel import ParallelTuner
 from pipec.optimizers.study import Budgets
 
-from .helpers import executions, run_study, write_graph
+from .helpers import executions, node_times, run_study, write_graph
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "rag" / "data"
-
-
-def node_times(store_dir: Path, rows: list[dict], node: str) -> list[tuple[float, float]]:
-    store = Store(store_dir, readonly=True)
-    try:
-        return sorted((n["started_at"], n["ended_at"]) for r in rows for n in store.node_runs(r["run_id"])
-                      if n["node"] == node)
-    finally:
-        store.close()
 
 
 @pytest.mark.slow
