@@ -46,8 +46,8 @@ class Recording:
         self.import_path = {os.path.abspath(entry or ".") for entry in sys.path}
 
     def ignore(self, folder: str | os.PathLike) -> None:
-        """Leave out what lies inside `folder` (the run store: its files are written by the command itself,
-        and what it holds is looked up again by every replay)."""
+        """Leave out `folder` and what lies inside it (pipec's cache folder, the run store: files the command
+        itself writes, and whose contents a replay checks in its own way)."""
         self.ignored += (os.path.join(os.path.abspath(os.fspath(folder)), ""),)
 
     def note(self, path: str | os.PathLike) -> None:

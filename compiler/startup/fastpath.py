@@ -25,6 +25,9 @@ def run_command(command: str, argv: list[str], args: argparse.Namespace, slow: C
             return code
     args.plan_key = key  # the command saves its plan through save_run (pipe run) or here (pipe validate)
     recording = deps.start()
+    # pipec's own caches are not inputs (the op index is checked through the distributions stamp and the
+    # entry-point files; it may be written by this very command), nor is the run store (looked up on replay)
+    recording.ignore(plans.folder().parent)
     if getattr(args, "store", None):
         recording.ignore(args.store)
     try:

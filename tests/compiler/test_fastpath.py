@@ -77,6 +77,14 @@ def test_an_edited_graph_is_compiled_again(graph, tmp_path):
     assert pipe(["validate", str(graph)], tmp_path)["compiled"]  # a failure is never replayed
 
 
+def test_the_op_index_written_by_the_first_command_is_not_a_dependency(graph, tmp_path):
+    # With PYDANTIC_DISABLE_PLUGINS already set, the CLI reads (and here writes) the op index only while the
+    # command is recorded: pipec's own cache file must not make the next identical command stale.
+    first = pipe(["validate", str(graph)], tmp_path, PYDANTIC_DISABLE_PLUGINS="__all__")
+    second = pipe(["validate", str(graph)], tmp_path, PYDANTIC_DISABLE_PLUGINS="__all__")
+    assert first["compiled"] and not second["compiled"]
+
+
 def test_another_environment_or_argument_is_another_command(graph, tmp_path):
     pipe(["validate", str(graph)], tmp_path)
     assert pipe(["validate", str(graph)], tmp_path, PIPEC_SOMETHING="1")["compiled"]
