@@ -117,13 +117,13 @@ def _index() -> dict:
     use_cache = not os.environ.get("PIPEC_NO_OP_INDEX")
     if use_cache:
         try:
-            index = json.loads(path.read_text())
+            index = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             index = None
     if not isinstance(index, dict) or not _valid(index):
         index = scan()
         if use_cache:
-            _write(path, index)
+            write_json(path, index)
     _memo = index
     return index
 
@@ -149,11 +149,14 @@ def skip_pydantic_plugin_scan() -> None:
         os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
 
 
-def _write(path: Path, index: dict) -> None:
+def write_json(path: Path, value: Any) -> bool:
+    """Write a cache file atomically (a concurrent reader sees the old file or the new one); False when it
+    cannot be written, which is never an error for a cache. Values JSON cannot hold are written as text."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(index))
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(value, ensure_ascii=False, default=str), encoding="utf-8")
         os.replace(tmp, path)
-    except OSError:
-        pass
+    except (OSError, TypeError, ValueError):
+        return False
+    return True

@@ -49,6 +49,18 @@ def partial_sink() -> Any:
     return _partial_sink
 
 
+def take_partial(on_partial: Any, value: Any) -> str | None:
+    """Hand a task's partial value to the driver's `on_partial`; the error text when it raised (the task then
+    fails once its result is in, so that the worker's stream stays in step)."""
+    import traceback
+
+    try:
+        on_partial(value)
+    except Exception as exc:
+        return f"the driver could not take a partial value: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    return None
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 

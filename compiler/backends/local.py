@@ -19,7 +19,7 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
-from . import TaskFailed, WorkerLost, set_partial_sink
+from . import TaskFailed, WorkerLost, set_partial_sink, take_partial
 
 PARTIAL = "partial"  # first element of a message that is not the task's result
 PRELOAD = ["pipec.compiler.backends.task", "pipec.compiler.executor", "numpy"]
@@ -131,11 +131,7 @@ class LocalBackend:
             if payload[0] != PARTIAL:
                 return (False, error) if error and payload[0] else payload
             if worker.on_partial is not None and error is None:
-                try:
-                    worker.on_partial(payload[1])
-                except Exception as exc:  # the task fails, once its result is in (the pipe stays in step)
-                    error = f"the driver could not take a partial value: {type(exc).__name__}: {exc}\n" \
-                            f"{traceback.format_exc()}"
+                error = take_partial(worker.on_partial, payload[1])
 
     def worker_pids(self, busy_only: bool = True) -> list[int]:
         """The worker processes (those running a task, by default)."""

@@ -18,7 +18,7 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from . import TaskFailed, WorkerLost, set_partial_sink
+from . import TaskFailed, WorkerLost, set_partial_sink, take_partial
 
 PARTIAL, RESULT, RAISED = "partial", "result", "raised"
 
@@ -107,8 +107,6 @@ class RayBackend:
     def _follow(self, stream: Any, outer: Future, on_partial: Any) -> None:
         """Hand the task's partial values to on_partial as they come, then settle `outer` with its result (a
         failing on_partial fails the task once its result is in, as with the local backend)."""
-        import traceback
-
         error = None
         try:
             for ref in stream:
@@ -121,11 +119,7 @@ class RayBackend:
                         outer.set_exception(TaskFailed(error))
                     return
                 if error is None:
-                    try:
-                        on_partial(value)
-                    except Exception as exc:
-                        error = (f"the driver could not take a partial value: {type(exc).__name__}: {exc}\n"
-                                 f"{traceback.format_exc()}")
+                    error = take_partial(on_partial, value)
             raise TaskFailed("the task ended without a result")
         except Exception as exc:
             self._refs.pop(outer, None)

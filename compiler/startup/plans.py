@@ -62,19 +62,17 @@ def read(key: str) -> dict[str, Any] | None:
 
 def write(key: str, kind: str, payload: dict[str, Any], paths: dict[str, Any]) -> bool:
     """Store an entry (atomically: a concurrent reader sees the old file or the new one)."""
-    from ..op_index import distributions_stamp
+    from ..op_index import distributions_stamp, write_json
 
     entry = {"format": FORMAT, "kind": kind, "distributions": distributions_stamp(), "paths": paths,
              "payload": payload}
     where = folder()
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        tmp = where / f"{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(entry, ensure_ascii=False, default=str), encoding="utf-8")  # as the store
-        os.replace(tmp, where / f"{key}.json")
-        _prune(where)
-    except (OSError, TypeError, ValueError):
+    if not write_json(where / f"{key}.json", entry):  # values as the store writes them (default=str)
         return False
+    try:
+        _prune(where)
+    except OSError:
+        pass
     return True
 
 
